@@ -1,0 +1,91 @@
+#include "model/file_model.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace biotwin::model {
+namespace {
+
+struct FileModelWorkspace : ModelWorkspace {
+  TapeWorkspace rhs, outputs, roots, actions;
+  std::vector<double> vars, grad;
+};
+
+}  // namespace
+
+FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tapes_(std::move(tapes)) {
+  for (Tape* t : {&tapes_.rhs, &tapes_.outputs, &tapes_.roots, &tapes_.actions}) {
+    t->set_num_vars(num_vars());
+    t->Finalize();
+  }
+}
+
+std::unique_ptr<ModelWorkspace> FileModel::NewWorkspace() const {
+  auto ws = std::make_unique<FileModelWorkspace>();
+  ws->rhs.Resize(tapes_.rhs);
+  ws->outputs.Resize(tapes_.outputs);
+  ws->roots.Resize(tapes_.roots);
+  ws->actions.Resize(tapes_.actions);
+  ws->vars.assign(num_vars(), 0.0);
+  ws->grad.assign(num_vars(), 0.0);
+  return ws;
+}
+
+void FileModel::Pack(const EvalPoint& at, double* vars) const {
+  const int n = num_states(), m = num_inputs(), np = num_parameters();
+  std::copy(at.x, at.x + n, vars);
+  if (m > 0) std::copy(at.u, at.u + m, vars + n);
+  if (np > 0) std::copy(at.p, at.p + np, vars + n + m);
+  vars[time_index()] = at.t;
+  vars[phase_index()] = at.phase;
+}
+
+void FileModel::Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  for (int i = 0; i < num_states(); ++i) xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
+}
+
+void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  const int n = num_states(), np = num_parameters(), po = parameter_offset();
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  for (int i = 0; i < n; ++i) {
+    TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
+    if (jx != nullptr) {
+      for (int j = 0; j < n; ++j) jx[i + j * n] = ws.grad[j];
+    }
+    if (jp != nullptr) {
+      for (int k = 0; k < np; ++k) jp[i + k * n] = ws.grad[po + k];
+    }
+  }
+}
+
+void FileModel::Outputs(const EvalPoint& at, double* y, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.outputs, ws.vars.data(), ws.outputs);
+  for (int i = 0; i < tapes_.outputs.num_outputs(); ++i) {
+    y[i] = TapeOutput(tapes_.outputs, ws.outputs, i);
+  }
+}
+
+void FileModel::Roots(const EvalPoint& at, double* g, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.roots, ws.vars.data(), ws.roots);
+  for (int i = 0; i < tapes_.roots.num_outputs(); ++i) g[i] = TapeOutput(tapes_.roots, ws.roots, i);
+}
+
+void FileModel::ActionValues(const EvalPoint& at, double* values, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.actions, ws.vars.data(), ws.actions);
+  for (int i = 0; i < tapes_.actions.num_outputs(); ++i) {
+    values[i] = TapeOutput(tapes_.actions, ws.actions, i);
+  }
+}
+
+}  // namespace biotwin::model

@@ -1,0 +1,47 @@
+// A model compiled from a file: four AD tapes (balances, outputs, event roots, event action
+// values) over one variable vector [x, u, p, t, phase].
+#ifndef BIOTWIN_MODEL_FILE_MODEL_H_
+#define BIOTWIN_MODEL_FILE_MODEL_H_
+
+#include <memory>
+#include <vector>
+
+#include "model/model.h"
+#include "model/tape.h"
+
+namespace biotwin::model {
+
+class FileModel : public Model {
+ public:
+  struct Tapes {
+    Tape rhs, outputs, roots, actions;
+  };
+  FileModel(ModelInfo info, Tapes tapes);
+
+  const ModelInfo& info() const override { return info_; }
+  std::unique_ptr<ModelWorkspace> NewWorkspace() const override;
+  void Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& ws) const override;
+  void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const override;
+  void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const override;
+  int num_roots() const override { return tapes_.roots.num_outputs(); }
+  void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const override;
+  int num_action_values() const override { return tapes_.actions.num_outputs(); }
+  void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const override;
+
+  const Tapes& tapes() const { return tapes_; }
+  // Variable vector layout.
+  int input_offset() const { return num_states(); }
+  int parameter_offset() const { return num_states() + num_inputs(); }
+  int time_index() const { return parameter_offset() + num_parameters(); }
+  int phase_index() const { return time_index() + 1; }
+  int num_vars() const { return phase_index() + 1; }
+
+ private:
+  void Pack(const EvalPoint& at, double* vars) const;
+  ModelInfo info_;
+  Tapes tapes_;
+};
+
+}  // namespace biotwin::model
+
+#endif  // BIOTWIN_MODEL_FILE_MODEL_H_

@@ -1,0 +1,178 @@
+// biotwin model layer: the public interface every model implements (file models compiled from
+// YAML and hand-written C++ models alike), and the metadata the simulator, estimators and
+// controllers need. See docs/model-format.md for the file format.
+#ifndef BIOTWIN_MODEL_MODEL_H_
+#define BIOTWIN_MODEL_MODEL_H_
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/units.h"
+
+namespace biotwin::model {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Provenance {
+  std::string name, version, author, source, doi, description, license;
+};
+
+struct StateInfo {
+  std::string name, description;
+  Unit unit;
+  double initial = 0.0;       // in `unit`
+  bool diluted = true;        // a liquid-phase concentration: feeds/evaporation dilute it
+  bool non_negative = false;  // physical lower bound 0 (reported when violated)
+  double abs_tol = kNaN;      // absolute integration tolerance in `unit` (NaN: solver default)
+  int line = 0;
+};
+
+struct ParameterInfo {
+  std::string name, description, source;
+  Unit unit;
+  double value = 0.0;
+  double lower = -kInf, upper = kInf;  // bounds for estimation, in `unit`
+  double uncertainty = kNaN;           // one standard deviation, in `unit` (NaN: unknown)
+  int line = 0;
+};
+
+struct InputInfo {
+  std::string name, description;
+  Unit unit;
+  double default_value = 0.0;
+  double lower = -kInf, upper = kInf;  // actuator limits; values outside are clipped and logged
+  int line = 0;
+};
+
+struct OutputInfo {
+  std::string name, description;
+  Unit unit;
+  int line = 0;
+};
+
+// One discrete action of an event. Values are evaluated when the event fires (they may depend on
+// parameters, states and time) and are in the units of their targets.
+struct EventAction {
+  enum class Kind { kBolus, kWithdraw, kSetInput, kSetParameter, kSetState, kPhase };
+  Kind kind = Kind::kBolus;
+  int target = -1;         // input/parameter/state index, or phase number for kPhase
+  std::string target_name; // for logs
+  int value_expr = -1;     // index into the model's action expressions (volume for bolus/withdraw)
+  std::vector<std::pair<int, int>> composition;  // bolus: (state index, action expression index)
+  bool withdraw_to_volume = false;  // kWithdraw: value is the volume left, not the volume removed
+};
+
+struct EventInfo {
+  std::string name, description;
+  // Time trigger (model time unit): fires at `at`, then every `every` until `until` (inclusive).
+  bool timed = true;
+  double at = kNaN, every = kNaN, until = kNaN;
+  // State trigger: fires when root function `root` crosses zero in `direction` (-1 falling,
+  // +1 rising, 0 either). Fires once unless `repeat`.
+  int root = -1;
+  int direction = 0;
+  bool repeat = false;
+  std::string condition_text;
+  std::vector<EventAction> actions;
+  int line = 0;
+};
+
+struct ModelInfo {
+  Provenance provenance;
+  std::string file;                 // source file ("" for C++ models)
+  std::string content_hash;         // SHA-256-like digest of the source text (hex), "" if none
+  Unit time_unit;                   // the model's time unit (h by default)
+  std::vector<StateInfo> states;
+  std::vector<ParameterInfo> parameters;
+  std::vector<InputInfo> inputs;
+  std::vector<OutputInfo> outputs;
+  std::vector<EventInfo> events;
+  std::vector<std::string> phases;  // phase names; phase symbol value = index
+  int volume_state = -1;            // index of the liquid volume state, -1 if none
+  double volume_max = kInf;         // overflow limit (state unit)
+  double volume_min = 0.0;          // emptying limit (state unit)
+  // Human-readable balance of every state ("dX/dt = mu*X - D*X"), for `biotwin check`.
+  std::vector<std::string> balance_text;
+
+  int StateIndex(const std::string& name) const;      // -1 if absent
+  int ParameterIndex(const std::string& name) const;  // -1 if absent
+  int InputIndex(const std::string& name) const;      // -1 if absent
+  int OutputIndex(const std::string& name) const;     // -1 if absent
+  std::vector<double> InitialState() const;
+  std::vector<double> ParameterValues() const;
+  std::vector<double> DefaultInputs() const;
+};
+
+// Evaluation memory for one run of one model (one per thread); obtained from Model::NewWorkspace.
+class ModelWorkspace {
+ public:
+  virtual ~ModelWorkspace() = default;
+};
+
+// The arguments of every evaluation: time, states, inputs, parameters and the current phase.
+struct EvalPoint {
+  double t = 0.0;
+  const double* x = nullptr;
+  const double* u = nullptr;
+  const double* p = nullptr;
+  int phase = 0;
+};
+
+// An immutable model: safe to share between threads; all mutable memory is in the workspace.
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  virtual const ModelInfo& info() const = 0;
+  virtual std::unique_ptr<ModelWorkspace> NewWorkspace() const = 0;
+
+  int num_states() const { return static_cast<int>(info().states.size()); }
+  int num_parameters() const { return static_cast<int>(info().parameters.size()); }
+  int num_inputs() const { return static_cast<int>(info().inputs.size()); }
+  int num_outputs() const { return static_cast<int>(info().outputs.size()); }
+
+  // dx/dt in state units per model time unit.
+  virtual void Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& ws) const = 0;
+  // Exact Jacobians: jx = d(xdot)/dx (n x n), jp = d(xdot)/dp (n x np), both column-major
+  // (entry (i, j) at [i + j * n]). Either pointer may be null.
+  virtual void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const = 0;
+  // Named outputs in their declared units.
+  virtual void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const = 0;
+  // Root functions of state-triggered events (EventInfo::root indexes them).
+  virtual int num_roots() const { return 0; }
+  virtual void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const {}
+  // Values of event action expressions (EventAction::value_expr and composition indexes).
+  virtual int num_action_values() const { return 0; }
+  virtual void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const {}
+};
+
+// An error in a model or scenario file: names the file, line, field and what is wrong.
+class ModelError : public std::runtime_error {
+ public:
+  ModelError(std::string file, int line, std::string field, const std::string& message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  const std::string& field() const { return field_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string field_;
+  std::string message_;
+};
+
+// Loads, checks (symbols, units, balances) and compiles a model file. Throws ModelError.
+std::shared_ptr<const Model> LoadModelFile(const std::string& path);
+// Same from text (`file_name` is used in messages).
+std::shared_ptr<const Model> LoadModelText(const std::string& text, const std::string& file_name);
+
+}  // namespace biotwin::model
+
+#endif  // BIOTWIN_MODEL_MODEL_H_
