@@ -1,0 +1,156 @@
+// Internal to src/sim: the simulator's state and SUNDIALS callbacks (simulator.cc), its main
+// loop (simulator_run.cc) and its discrete event handling (simulator_events.cc).
+#ifndef BIOTWIN_SIM_SIMULATOR_IMPL_H_
+#define BIOTWIN_SIM_SIMULATOR_IMPL_H_
+
+#include <cvodes/cvodes.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/simulator.h"
+
+namespace biotwin::sim {
+
+struct Simulator::Impl {
+  std::shared_ptr<const model::Model> model;
+  Scenario sc;
+  SimOptions opt;
+  const model::ModelInfo& info;
+  std::unique_ptr<model::ModelWorkspace> ws;
+  int n = 0, m = 0, np = 0, n_model_roots = 0, n_roots = 0, ns = 0;
+  std::vector<double> p, u, action_values;
+  std::vector<bool> u_override;
+  std::vector<double> u_override_value;
+  int phase = 0;
+  double piece_time = 0.0;
+  std::vector<Event> events;
+  std::vector<double> next_time;  // timed events: next occurrence (inf when done)
+  std::vector<bool> armed;        // state events
+  std::vector<double> breakpoints;
+  int vmax_root = -1, vmin_root = -1;
+  // SUNDIALS objects.
+  SUNContext ctx = nullptr;
+  void* cvode = nullptr;
+  N_Vector y = nullptr, abstol = nullptr;
+  N_Vector* yS = nullptr;
+  SUNMatrix J = nullptr;
+  SUNLinearSolver LS = nullptr;
+  std::vector<double> jx, jp;
+  std::string last_error;
+  SimResult result;
+  long input_clips = 0;
+
+  Impl(std::shared_ptr<const model::Model> mdl, Scenario s, SimOptions o)
+      : model(std::move(mdl)), sc(std::move(s)), opt(std::move(o)), info(model->info()) {}
+
+  ~Impl() {
+    if (yS != nullptr) N_VDestroyVectorArray(yS, ns);
+    if (cvode != nullptr) CVodeFree(&cvode);
+    if (LS != nullptr) SUNLinSolFree(LS);
+    if (J != nullptr) SUNMatDestroy(J);
+    if (y != nullptr) N_VDestroy(y);
+    if (abstol != nullptr) N_VDestroy(abstol);
+    if (ctx != nullptr) SUNContext_Free(&ctx);
+  }
+
+  void ComputeInputs(double t) {
+    for (int i = 0; i < m; ++i) {
+      double v;
+      if (u_override[i]) {
+        v = u_override_value[i];
+      } else {
+        auto it = sc.inputs.find(i);
+        v = it == sc.inputs.end() ? info.inputs[i].default_value : it->second.Value(t, piece_time);
+      }
+      const auto& in = info.inputs[i];
+      if (v < in.lower || v > in.upper) {
+        v = std::clamp(v, in.lower, in.upper);
+        ++input_clips;
+      }
+      u[i] = v;
+    }
+  }
+
+  model::EvalPoint At(double t, const double* x) const {
+    return model::EvalPoint{t, x, u.data(), p.data(), phase};
+  }
+
+  static int RhsFn(sunrealtype t, N_Vector yv, N_Vector ydot, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    self->ComputeInputs(t);
+    double* out = N_VGetArrayPointer(ydot);
+    self->model->Rhs(self->At(t, N_VGetArrayPointer(yv)), out, *self->ws);
+    for (int i = 0; i < self->n; ++i) {
+      if (!std::isfinite(out[i])) return 1;  // recoverable: CVODES retries with a smaller step
+    }
+    return 0;
+  }
+
+  static int JacFn(sunrealtype t, N_Vector yv, N_Vector, SUNMatrix Jm, void* user, N_Vector,
+                   N_Vector, N_Vector) {
+    auto* self = static_cast<Impl*>(user);
+    self->ComputeInputs(t);
+    // SUNDenseMatrix storage is column-major with leading dimension n, as Model::Jacobians.
+    self->model->Jacobians(self->At(t, N_VGetArrayPointer(yv)), SM_DATA_D(Jm), nullptr, *self->ws);
+    return 0;
+  }
+
+  static int SensFn(int ns, sunrealtype t, N_Vector yv, N_Vector, N_Vector* ySv, N_Vector* ySdot,
+                    void* user, N_Vector, N_Vector) {
+    auto* self = static_cast<Impl*>(user);
+    const int n = self->n;
+    self->ComputeInputs(t);
+    self->model->Jacobians(self->At(t, N_VGetArrayPointer(yv)), self->jx.data(), self->jp.data(),
+                           *self->ws);
+    for (int k = 0; k < ns; ++k) {
+      const double* s = N_VGetArrayPointer(ySv[k]);
+      double* ds = N_VGetArrayPointer(ySdot[k]);
+      const int pk = self->opt.sensitivity_parameters[k];
+      for (int i = 0; i < n; ++i) ds[i] = self->jp[i + pk * n];
+      for (int j = 0; j < n; ++j) {
+        const double sj = s[j];
+        if (sj == 0.0) continue;
+        const double* col = &self->jx[j * n];
+        for (int i = 0; i < n; ++i) ds[i] += col[i] * sj;
+      }
+    }
+    return 0;
+  }
+
+  static int RootFn(sunrealtype t, N_Vector yv, sunrealtype* g, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    self->ComputeInputs(t);
+    const double* x = N_VGetArrayPointer(yv);
+    if (self->n_model_roots > 0) self->model->Roots(self->At(t, x), g, *self->ws);
+    if (self->vmax_root >= 0) g[self->vmax_root] = x[self->info.volume_state] - self->info.volume_max;
+    if (self->vmin_root >= 0) g[self->vmin_root] = x[self->info.volume_state] - self->info.volume_min;
+    return 0;
+  }
+
+  static void ErrFn(int code, const char* module, const char* function, char* msg, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    self->last_error = std::string(function) + ": " + msg;
+  }
+
+  SimResult Run();
+  bool Setup(std::string* error);
+  // Applies the actions of `ev` at time t to the state vector; false with a message on failure.
+  bool ApplyEvent(const Event& ev, double t, double* x, std::string* error);
+  void ApplySensitivityJump(const Action& a, double v_before, double dv, const double* x_before);
+  void Record(double t);
+  void AccumulateStats();
+  bool Reinit(double t, std::string* error);
+  std::string DescribeFailure(int flag, double t);
+};
+
+
+}  // namespace biotwin::sim
+
+#endif  // BIOTWIN_SIM_SIMULATOR_IMPL_H_

@@ -1,0 +1,327 @@
+// The simulator's main loop: set-up of CVODES, integration between discontinuities, output,
+// event dispatch and failure diagnosis.
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include "sim/simulator_impl.h"
+
+namespace biotwin::sim {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
+
+}  // namespace
+
+bool Simulator::Impl::Setup(std::string* error) {
+  n = model->num_states();
+  m = model->num_inputs();
+  np = model->num_parameters();
+  ws = model->NewWorkspace();
+  p = info.ParameterValues();
+  for (auto& [k, v] : sc.parameters) p[k] = v;
+  u.assign(m, 0.0);
+  u_override.assign(m, false);
+  u_override_value.assign(m, 0.0);
+  action_values.assign(model->num_action_values(), 0.0);
+  jx.assign(static_cast<size_t>(n) * n, 0.0);
+  jp.assign(static_cast<size_t>(n) * std::max(np, 1), 0.0);
+  if (!(sc.t_end > sc.t_begin)) {
+    *error = "the end time (" + Num(sc.t_end) + " " + info.time_unit.text +
+             ") must be after the start time (" + Num(sc.t_begin) + ")";
+    return false;
+  }
+  // Output grid.
+  if (sc.output_times.empty()) {
+    double dt = std::isnan(sc.output_interval) ? (sc.t_end - sc.t_begin) / 200.0 : sc.output_interval;
+    if (!(dt > 0)) {
+      *error = "the output interval must be positive";
+      return false;
+    }
+    long count = static_cast<long>(std::floor((sc.t_end - sc.t_begin) / dt + 1e-9));
+    for (long i = 0; i <= count; ++i) sc.output_times.push_back(sc.t_begin + i * dt);
+    if (!Near(sc.output_times.back(), sc.t_end)) sc.output_times.push_back(sc.t_end);
+  }
+  // Events: model events first, then the scenario's recipe events.
+  events = ModelEvents(info);
+  for (const auto& e : sc.events) events.push_back(e);
+  for (const auto& e : events) {
+    next_time.push_back(e.timed ? e.at : kInf);
+    armed.push_back(true);
+  }
+  // Breakpoints of input profiles.
+  for (auto& [k, prof] : sc.inputs) {
+    for (double b : prof.Breakpoints()) {
+      if (b > sc.t_begin && b < sc.t_end) breakpoints.push_back(b);
+    }
+  }
+  std::sort(breakpoints.begin(), breakpoints.end());
+  breakpoints.erase(std::unique(breakpoints.begin(), breakpoints.end()), breakpoints.end());
+  n_model_roots = model->num_roots();
+  n_roots = n_model_roots;
+  if (info.volume_state >= 0) {
+    if (std::isfinite(info.volume_max)) vmax_root = n_roots++;
+    vmin_root = n_roots++;
+  }
+  // Initial state.
+  if (SUNContext_Create(nullptr, &ctx) != 0) {
+    *error = "cannot create the SUNDIALS context";
+    return false;
+  }
+  y = N_VNew_Serial(n, ctx);
+  abstol = N_VNew_Serial(n, ctx);
+  double* x = N_VGetArrayPointer(y);
+  std::vector<double> x0 = info.InitialState();
+  for (auto& [k, v] : sc.initial) x0[k] = v;
+  for (int i = 0; i < n; ++i) {
+    x[i] = x0[i];
+    const auto& st = info.states[i];
+    N_VGetArrayPointer(abstol)[i] =
+        std::isnan(st.abs_tol) ? sc.atol * std::max(1.0, std::fabs(x0[i])) : st.abs_tol;
+  }
+  if (info.volume_state >= 0 && !(x[info.volume_state] > 0)) {
+    *error = "the initial volume " + info.states[info.volume_state].name + " = " +
+             Num(x[info.volume_state]) + " " + info.states[info.volume_state].unit.text +
+             " must be positive";
+    return false;
+  }
+  cvode = CVodeCreate(CV_BDF, ctx);
+  CVodeSetErrHandlerFn(cvode, &Impl::ErrFn, this);
+  CVodeInit(cvode, &Impl::RhsFn, sc.t_begin, y);
+  CVodeSVtolerances(cvode, sc.rtol, abstol);
+  CVodeSetUserData(cvode, this);
+  J = SUNDenseMatrix(n, n, ctx);
+  LS = SUNLinSol_Dense(y, J, ctx);
+  CVodeSetLinearSolver(cvode, LS, J);
+  CVodeSetJacFn(cvode, &Impl::JacFn);
+  CVodeSetMaxNumSteps(cvode, sc.max_steps);
+  if (n_roots > 0) {
+    CVodeRootInit(cvode, n_roots, &Impl::RootFn);
+    std::vector<int> dirs(n_roots, 0);
+    for (const auto& e : events) {
+      if (!e.timed && e.root >= 0) dirs[e.root] = e.direction;
+    }
+    if (vmax_root >= 0) dirs[vmax_root] = 1;
+    if (vmin_root >= 0) dirs[vmin_root] = -1;
+    CVodeSetRootDirection(cvode, dirs.data());
+    CVodeSetNoInactiveRootWarn(cvode);
+  }
+  ns = static_cast<int>(opt.sensitivity_parameters.size());
+  if (ns > 0) {
+    for (int k : opt.sensitivity_parameters) {
+      if (k < 0 || k >= np) {
+        *error = "sensitivity requested for an unknown parameter index " + std::to_string(k);
+        return false;
+      }
+    }
+    yS = N_VCloneVectorArray(ns, y);
+    for (int k = 0; k < ns; ++k) N_VConst(0.0, yS[k]);
+    CVodeSensInit(cvode, ns, CV_SIMULTANEOUS, &Impl::SensFn, yS);
+    CVodeSensEEtolerances(cvode);
+    CVodeSetSensErrCon(cvode, SUNTRUE);
+  }
+  piece_time = sc.t_begin;
+  return true;
+}
+
+void Simulator::Impl::Record(double t) {
+  const double* x = N_VGetArrayPointer(y);
+  ComputeInputs(t);
+  result.time.push_back(t);
+  result.states.emplace_back(x, x + n);
+  result.inputs.push_back(u);
+  std::vector<double> yv(model->num_outputs(), 0.0);
+  if (opt.record_outputs && !yv.empty()) model->Outputs(At(t, x), yv.data(), *ws);
+  result.outputs.push_back(std::move(yv));
+  if (ns > 0) {
+    std::vector<std::vector<double>> s(ns);
+    for (int k = 0; k < ns; ++k) {
+      const double* sk = N_VGetArrayPointer(yS[k]);
+      s[k].assign(sk, sk + n);
+    }
+    result.sensitivities.push_back(std::move(s));
+  }
+}
+
+void Simulator::Impl::AccumulateStats() {
+  long v = 0;
+  SolverStats& s = result.stats;
+  CVodeGetNumSteps(cvode, &v); s.steps += v;
+  CVodeGetNumRhsEvals(cvode, &v); s.rhs_evals += v;
+  CVodeGetNumJacEvals(cvode, &v); s.jac_evals += v;
+  CVodeGetNumNonlinSolvIters(cvode, &v); s.newton_iters += v;
+  CVodeGetNumNonlinSolvConvFails(cvode, &v); s.newton_conv_fails += v;
+  CVodeGetNumErrTestFails(cvode, &v); s.error_test_fails += v;
+  if (n_roots > 0) { CVodeGetNumGEvals(cvode, &v); s.root_evals += v; }
+  double h = 0;
+  CVodeGetLastStep(cvode, &h);
+  if (h != 0) s.last_step = h;
+}
+
+bool Simulator::Impl::Reinit(double t, std::string* error) {
+  AccumulateStats();
+  ++result.stats.reinits;
+  piece_time = t;
+  if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
+    *error = "re-initialisation failed at t = " + Num(t) + " " + info.time_unit.text + ": " + last_error;
+    return false;
+  }
+  if (ns > 0) CVodeSensReInit(cvode, CV_SIMULTANEOUS, yS);
+  return true;
+}
+
+std::string Simulator::Impl::DescribeFailure(int flag, double t) {
+  std::string msg = "solver failure at t = " + Num(t) + " " + info.time_unit.text + ": " +
+                    CVodeGetReturnFlagName(flag);
+  switch (flag) {
+    case CV_TOO_MUCH_WORK: msg += " (more than " + std::to_string(sc.max_steps) + " steps; raise solver.max_steps or check the model)"; break;
+    case CV_ERR_FAILURE: msg += " (error test failed repeatedly: step size collapsed)"; break;
+    case CV_CONV_FAILURE: msg += " (Newton iteration failed to converge repeatedly)"; break;
+    case CV_RHSFUNC_FAIL: case CV_REPTD_RHSFUNC_ERR: case CV_UNREC_RHSFUNC_ERR:
+      msg += " (the balances returned NaN or Inf)"; break;
+    default: break;
+  }
+  // Name the state: a non-finite one, or the one with the largest weighted local error.
+  const double* x = N_VGetArrayPointer(y);
+  int worst = -1;
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) { worst = i; break; }
+  }
+  if (worst < 0) {
+    N_Vector ele = N_VClone(y), ewt = N_VClone(y);
+    if (CVodeGetEstLocalErrors(cvode, ele) == CV_SUCCESS && CVodeGetErrWeights(cvode, ewt) == CV_SUCCESS) {
+      double best = -1;
+      for (int i = 0; i < n; ++i) {
+        double e = std::fabs(N_VGetArrayPointer(ele)[i] * N_VGetArrayPointer(ewt)[i]);
+        if (e > best) { best = e; worst = i; }
+      }
+    }
+    N_VDestroy(ele);
+    N_VDestroy(ewt);
+  }
+  if (worst >= 0) {
+    msg += "; state '" + info.states[worst].name + "' = " + Num(x[worst]) + " " + info.states[worst].unit.text;
+  }
+  if (!last_error.empty()) msg += " [" + last_error + "]";
+  return msg;
+}
+
+SimResult Simulator::Impl::Run() {
+  auto wall_start = std::chrono::steady_clock::now();
+  auto finish = [&](bool ok, std::string message) {
+    result.ok = ok;
+    result.message = std::move(message);
+    if (cvode != nullptr) AccumulateStats();
+    result.stats.input_clips = input_clips;
+    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (input_clips > 0) {
+      result.warnings.push_back("input values outside their limits were clipped " + std::to_string(input_clips) + " times");
+    }
+    return std::move(result);
+  };
+  std::string error;
+  if (!Setup(&error)) return finish(false, error);
+  double t = sc.t_begin;
+  result.t_reached = t;
+  double* x = N_VGetArrayPointer(y);
+  size_t next_out = 0;
+  // Timed events due at the start fire before the first output.
+  auto fire_timed = [&](double now, bool* changed) -> bool {
+    for (size_t k = 0; k < events.size(); ++k) {
+      while (events[k].timed && Near(next_time[k], now)) {
+        if (!ApplyEvent(events[k], now, x, &error)) return false;
+        *changed = true;
+        const Event& e = events[k];
+        double nt = std::isnan(e.every) ? kInf : next_time[k] + e.every;
+        if (!std::isnan(e.until) && nt > e.until + 1e-12) nt = kInf;
+        next_time[k] = nt;
+      }
+    }
+    return true;
+  };
+  bool changed = false;
+  if (!fire_timed(t, &changed)) return finish(false, error);
+  if (changed && !Reinit(t, &error)) return finish(false, error);
+  while (next_out < sc.output_times.size() && sc.output_times[next_out] <= t + 1e-12) {
+    Record(sc.output_times[next_out]);
+    ++next_out;
+  }
+  while (t < sc.t_end && !Near(t, sc.t_end)) {
+    // Next discontinuity: timed event, input breakpoint or the end.
+    double t_stop = sc.t_end;
+    for (size_t k = 0; k < events.size(); ++k) {
+      if (next_time[k] > t && !Near(next_time[k], t)) t_stop = std::min(t_stop, next_time[k]);
+    }
+    for (double b : breakpoints) {
+      if (b > t && !Near(b, t)) { t_stop = std::min(t_stop, b); break; }
+    }
+    double tout = next_out < sc.output_times.size() ? std::min(sc.output_times[next_out], t_stop) : t_stop;
+    CVodeSetStopTime(cvode, t_stop);
+    double tret = t;
+    int flag = CVode(cvode, tout, y, &tret, CV_NORMAL);
+    if (flag < 0) {
+      result.t_reached = tret;
+      return finish(false, DescribeFailure(flag, tret));
+    }
+    if (ns > 0) CVodeGetSens(cvode, &tret, yS);
+    t = tret;
+    result.t_reached = t;
+    if (flag == CV_ROOT_RETURN) {
+      std::vector<int> found(n_roots, 0);
+      CVodeGetRootInfo(cvode, found.data());
+      const auto& vol = info.states[std::max(info.volume_state, 0)];
+      if (vmax_root >= 0 && found[vmax_root] != 0) {
+        return finish(false, "vessel overflow at t = " + Num(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + Num(info.volume_max) + " " + vol.unit.text);
+      }
+      if (vmin_root >= 0 && found[vmin_root] != 0) {
+        return finish(false, "vessel emptied at t = " + Num(t) + " " + info.time_unit.text + ": " + vol.name + " fell to " + Num(info.volume_min) + " " + vol.unit.text);
+      }
+      bool fired = false;
+      for (size_t k = 0; k < events.size(); ++k) {
+        const Event& e = events[k];
+        if (e.timed || e.root < 0 || !armed[k] || found[e.root] == 0) continue;
+        if (!ApplyEvent(e, t, x, &error)) return finish(false, error);
+        fired = true;
+        if (!e.repeat) armed[k] = false;
+      }
+      if (fired && !Reinit(t, &error)) return finish(false, error);
+    }
+    while (next_out < sc.output_times.size() && sc.output_times[next_out] <= t + 1e-12 * std::max(1.0, std::fabs(t))) {
+      Record(t);
+      result.time.back() = sc.output_times[next_out];
+      ++next_out;
+    }
+    if (Near(t, t_stop) && flag != CV_ROOT_RETURN) {
+      changed = false;
+      if (!fire_timed(t, &changed)) return finish(false, error);
+      // Re-initialise after discrete changes and at input breakpoints.
+      bool at_break = std::any_of(breakpoints.begin(), breakpoints.end(), [&](double b) { return Near(b, t); });
+      if ((changed || at_break) && !Near(t, sc.t_end) && !Reinit(t, &error)) return finish(false, error);
+      if (changed && next_out > 0 && Near(result.time.back(), t)) {
+        // The output at an event time shows the state after the event.
+        double keep = result.time.back();
+        result.time.pop_back(); result.states.pop_back(); result.inputs.pop_back(); result.outputs.pop_back();
+        if (ns > 0) result.sensitivities.pop_back();
+        Record(t);
+        result.time.back() = keep;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      if (!std::isfinite(x[i])) {
+        return finish(false, "state '" + info.states[i].name + "' became " + Num(x[i]) + " at t = " + Num(t) + " " + info.time_unit.text);
+      }
+    }
+    if (opt.on_progress) opt.on_progress(t);
+  }
+  return finish(true, "");
+}
+
+}  // namespace biotwin::sim
