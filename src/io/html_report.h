@@ -2,6 +2,7 @@
 #ifndef BIOTWIN_IO_HTML_REPORT_H_
 #define BIOTWIN_IO_HTML_REPORT_H_
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,16 @@ void WriteHtmlReport(const RunTable& table, const ReportInfo& info, const std::s
 
 // Escapes &, <, >, ", ' for HTML text and attributes.
 std::string HtmlEscape(const std::string& text);
+
+// At most this many points per series are embedded in a report.
+inline constexpr size_t kMaxReportPoints = 2000;
+
+// Min/max-preserving decimation used for the embedded plot data: keeps the first and last point
+// and, per time bucket, the minimum and maximum (plus one missing value if the bucket has a gap,
+// so gaps stay visible). Output is in time order with at most `max_points` (>= 8) points; input
+// with no more points than that is copied unchanged. Points with a non-finite time are dropped.
+void DecimateMinMax(const std::vector<double>& t, const std::vector<double>& y,
+                    size_t max_points, std::vector<double>* t_out, std::vector<double>* y_out);
 
 }  // namespace biotwin::io
 
