@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR ?= demo-out
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build cli demo test bench clean
 
 all: build
 
@@ -17,7 +17,10 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-demo: build
+cli: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target biotwin
+
+demo: cli
 	@bash scripts/demo $(BUILD_DIR)/bin/biotwin $(DEMO_DIR)
 
 test: build
