@@ -45,6 +45,21 @@ std::string DescribeDimension(const Dimension& dim) {
   return text;
 }
 
+std::string ReadableUnitText(const Unit& unit) {
+  // Declared units keep their text; only texts composed by unit arithmetic are replaced.
+  if (!unit.text.empty() && unit.text.find('(') == std::string::npos) return unit.text;
+  static const char* kCandidates[] = {
+      "-", "%", "1/h", "1/min", "1/s", "1/d", "h", "min", "s", "d", "g/L", "mg/L", "mM", "M",
+      "mmol/L", "g/g/h", "g/g", "mmol/g/h", "mmol/g", "g/(L*h)", "mmol/(L*h)", "mg/(L*h)",
+      "mM/h", "L", "mL", "L/h", "mL/h", "g", "mg", "mol", "mmol", "cells/L", "cells/mL",
+      "cells/L/h", "K", "Pa", "bar", "W", "W/m^3", "kg/m^3", "m/s", "mmol/cell/h", "g/mol"};
+  for (const char* c : kCandidates) {
+    Unit u = ParseUnit(c);
+    if (u.dimension == unit.dimension && SameScale(u.scale, unit.scale)) return c;
+  }
+  return unit.text;
+}
+
 void ExprCompiler::DeclareVariable(const std::string& name, int index, const Unit& unit) {
   Symbol s;
   s.kind = Symbol::Kind::kVariable;

@@ -75,6 +75,10 @@ class ExprCompiler {
   std::vector<std::string> in_progress_;  // cycle detection
 };
 
+// A readable text for a derived unit: a familiar unit with the same dimension and scale
+// ("g/g/h" for (g/g/h)*(g/L)/(g/L)), or the unit's own text.
+std::string ReadableUnitText(const Unit& unit);
+
 // Dimension text for messages: "kg*m^-3 (e.g. g/L)" when a familiar unit exists.
 std::string DescribeDimension(const Dimension& dim);
 

@@ -55,6 +55,7 @@ void Loader::BuildOutputs(const YAML::Node& node) {
           Typed t = EmitTyped(src, scratch);
           compiler_.ResetTape();
           oi.unit = t.unit;
+          oi.unit.text = ReadableUnitText(t.unit);
         } else {
           yaml_.Fail(o, field + ".unit", "output '" + name + "' needs a unit: write {expr: \"" + src.text + "\", unit: ...}");
         }
