@@ -89,6 +89,20 @@ int Loader::ActionValue(const YAML::Node& node, const std::string& field, const 
     if (!s.empty() && end != s.c_str() && *end == '\0') {  // a bare number is in the target's unit
       return tape.AddOutput(tape.Const(v));
     }
+    // A quantity such as "5 mL" or "5 [mL]" converts to the target's unit.
+    std::string rest(end != nullptr ? end : "");
+    size_t a = rest.find_first_not_of(" \t[");
+    size_t b = rest.find_last_not_of(" \t]");
+    if (end != s.c_str() && a != std::string::npos) {
+      try {
+        Unit u = ParseUnit(rest.substr(a, b - a + 1));
+        return tape.AddOutput(tape.Const(ConvertValue(v, u, target)));
+      } catch (const UnitError& e) {
+        if (!rest.empty() && rest.find_first_of("+-*/^()") == std::string::npos) {
+          yaml_.Fail(node, field, std::string(e.what()) + " (expected a quantity in " + target.text + ")");
+        }
+      }
+    }
   }
   Source src = ParseExpr(node, field);
   return tape.AddOutput(Emit(src, target, tape, "the value"));
