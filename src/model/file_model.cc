@@ -43,7 +43,7 @@ void FileModel::Pack(const EvalPoint& at, double* vars) const {
 void FileModel::Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
-  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  TapeForwardValues(tapes_.rhs, ws.vars.data(), ws.rhs);
   for (int i = 0; i < num_states(); ++i) xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
 }
 
@@ -66,7 +66,7 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
 void FileModel::Outputs(const EvalPoint& at, double* y, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
-  TapeForward(tapes_.outputs, ws.vars.data(), ws.outputs);
+  TapeForwardValues(tapes_.outputs, ws.vars.data(), ws.outputs);
   for (int i = 0; i < tapes_.outputs.num_outputs(); ++i) {
     y[i] = TapeOutput(tapes_.outputs, ws.outputs, i);
   }
@@ -75,14 +75,14 @@ void FileModel::Outputs(const EvalPoint& at, double* y, ModelWorkspace& base) co
 void FileModel::Roots(const EvalPoint& at, double* g, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
-  TapeForward(tapes_.roots, ws.vars.data(), ws.roots);
+  TapeForwardValues(tapes_.roots, ws.vars.data(), ws.roots);
   for (int i = 0; i < tapes_.roots.num_outputs(); ++i) g[i] = TapeOutput(tapes_.roots, ws.roots, i);
 }
 
 void FileModel::ActionValues(const EvalPoint& at, double* values, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
-  TapeForward(tapes_.actions, ws.vars.data(), ws.actions);
+  TapeForwardValues(tapes_.actions, ws.vars.data(), ws.actions);
   for (int i = 0; i < tapes_.actions.num_outputs(); ++i) {
     values[i] = TapeOutput(tapes_.actions, ws.actions, i);
   }

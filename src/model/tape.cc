@@ -477,6 +477,29 @@ void TapeForward(const Tape& tape, const double* vars, TapeWorkspace& ws) {
   }
 }
 
+void TapeForwardValues(const Tape& tape, const double* vars, TapeWorkspace& ws) {
+  const int n = tape.size();
+  if (static_cast<int>(ws.val_.size()) < n) {
+    throw std::logic_error("TapeForwardValues: workspace not sized for this tape (call Resize)");
+  }
+  const TapeInstr* instrs = tape.instrs_.data();
+  double* val = ws.val_.data();
+  for (int i = 0; i < n; ++i) {
+    const TapeInstr& in = instrs[i];
+    double a = 0.0, b = 0.0, c = 0.0;
+    if (in.op == TapeOp::kVar) {
+      a = vars[in.a];
+    } else if (in.op != TapeOp::kConst) {
+      if (in.a >= 0) a = val[in.a];
+      if (in.b >= 0) b = val[in.b];
+      if (in.c >= 0) c = val[in.c];
+    }
+    // The partials land in locals and are dead: the inlined Evaluate drops their arithmetic.
+    double da, db, dc;
+    val[i] = Evaluate(in.op, a, b, c, in.k, da, db, dc);
+  }
+}
+
 void TapeGradient(const Tape& tape, TapeWorkspace& ws, int output, double* grad) {
   if (!tape.finalized_) throw std::logic_error("TapeGradient: call Tape::Finalize() first");
   if (output < 0 || output >= tape.num_outputs()) {

@@ -72,6 +72,7 @@ class Tape {
  private:
   friend class TapeWorkspace;
   friend void TapeForward(const Tape&, const double*, class TapeWorkspace&);
+  friend void TapeForwardValues(const Tape&, const double*, class TapeWorkspace&);
   friend void TapeGradient(const Tape&, class TapeWorkspace&, int, double*);
 
   int Emit(const TapeInstr& instr);
@@ -99,6 +100,7 @@ class TapeWorkspace {
 
  private:
   friend void TapeForward(const Tape&, const double*, TapeWorkspace&);
+  friend void TapeForwardValues(const Tape&, const double*, TapeWorkspace&);
   friend void TapeGradient(const Tape&, TapeWorkspace&, int, double*);
   std::vector<double> val_;
   std::vector<double> da_, db_, dc_;  // local partials of each node w.r.t. its operands a, b, c
@@ -107,6 +109,9 @@ class TapeWorkspace {
 
 // Evaluates every node for the variable vector `vars` (length num_vars()).
 void TapeForward(const Tape& tape, const double* vars, TapeWorkspace& ws);
+// Values only (no partials): for right-hand sides and outputs where no gradient follows.
+// TapeGradient must not be called after it.
+void TapeForwardValues(const Tape& tape, const double* vars, TapeWorkspace& ws);
 
 // After TapeForward: writes d(output)/d(var) for every variable into grad[0..num_vars()) (zeros
 // for variables outside the output's cone). Touches only the output's cone.
