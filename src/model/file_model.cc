@@ -79,6 +79,22 @@ void FileModel::Roots(const EvalPoint& at, double* g, ModelWorkspace& base) cons
   for (int i = 0; i < tapes_.roots.num_outputs(); ++i) g[i] = TapeOutput(tapes_.roots, ws.roots, i);
 }
 
+bool FileModel::RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,
+                              ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  const int nr = tapes_.roots.num_outputs(), n = num_states(), np = num_parameters();
+  const int po = parameter_offset();
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.roots, ws.vars.data(), ws.roots);
+  for (int r = 0; r < nr; ++r) {
+    TapeGradient(tapes_.roots, ws.roots, r, ws.grad.data());
+    for (int j = 0; j < n; ++j) gx[r + j * nr] = ws.grad[j];
+    for (int k = 0; k < np; ++k) gp[r + k * nr] = ws.grad[po + k];
+    gt[r] = ws.grad[time_index()];
+  }
+  return true;
+}
+
 void FileModel::ActionValues(const EvalPoint& at, double* values, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());

@@ -25,6 +25,8 @@ class FileModel : public Model {
   void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const override;
   int num_roots() const override { return tapes_.roots.num_outputs(); }
   void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const override;
+  bool RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,
+                     ModelWorkspace& ws) const override;
   int num_action_values() const override { return tapes_.actions.num_outputs(); }
   void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const override;
 

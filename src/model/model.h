@@ -147,6 +147,13 @@ class Model {
   // Root functions of state-triggered events (EventInfo::root indexes them).
   virtual int num_roots() const { return 0; }
   virtual void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const {}
+  // Gradients of the root functions for sensitivities across state events: gx = dg/dx
+  // (num_roots x n, column-major), gp = dg/dp (num_roots x np, column-major), gt = dg/dt.
+  // Returns false when the model cannot provide them (event-time corrections are then skipped).
+  virtual bool RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,
+                             ModelWorkspace& ws) const {
+    return false;
+  }
   // Values of event action expressions (EventAction::value_expr and composition indexes).
   virtual int num_action_values() const { return 0; }
   virtual void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const {}

@@ -13,6 +13,9 @@ void Loader::FinishBalances() {
   Tape& tape = tapes_.rhs;
   for (size_t i = 0; i < info_.states.size(); ++i) {
     const StateInfo& st = info_.states[i];
+    if (terms_[i].empty() && static_cast<int>(i) == info_.volume_state) {
+      AddTerm(static_cast<int>(i), tape.Const(0.0), "0");  // a vessel without continuous flows
+    }
     if (terms_[i].empty()) {
       Fail(st.line, "states." + st.name,
            "state '" + st.name + "' has no balance: give it a term in 'balances', a reaction, a "

@@ -24,14 +24,54 @@ void Simulator::Impl::ApplySensitivityJump(const Action& a, double v_before, dou
   const int vi = info.volume_state;
   const double v_after = v_before + dv;
   const double* x_after = N_VGetArrayPointer(y);
-  for (int k = 0; k < ns; ++k) {
-    double* s = N_VGetArrayPointer(yS[k]);
+  auto map = [&](double* s) {
     const double s_v = s[vi];
     for (int i = 0; i < n; ++i) {
       if (i == vi || !info.states[i].diluted) continue;
       const double c_in = dv != 0 ? (x_after[i] * v_after - x_before[i] * v_before) / dv : 0.0;
       s[i] = v_before / v_after * s[i] + dv * (x_before[i] - c_in) / (v_after * v_after) * s_v;
     }
+  };
+  for (int k = 0; k < ns; ++k) map(N_VGetArrayPointer(yS[k]));
+  if (track_f_minus) map(f_minus.data());
+}
+
+void Simulator::Impl::BeginStateEvent(int root, double t, std::vector<double>* dtau) {
+  // tau(p) is defined by g(x(tau), p, tau) = 0, so
+  //   dtau/dp_k = -(g_x . s_k + g_p_k) / (g_x . f(tau-) + g_t).
+  dtau->assign(ns, 0.0);
+  const int nr = n_model_roots;
+  const double* x = N_VGetArrayPointer(y);
+  std::vector<double> gx(static_cast<size_t>(nr) * n), gp(static_cast<size_t>(nr) * std::max(np, 1)), gt(nr);
+  ComputeInputs(t);
+  if (!model->RootGradients(At(t, x), gx.data(), gp.data(), gt.data(), *ws)) {
+    result.warnings.push_back("sensitivities across state events omit the event-time correction (the model gives no root gradients)");
+    return;
+  }
+  f_minus.assign(n, 0.0);
+  model->Rhs(At(t, x), f_minus.data(), *ws);
+  double denom = gt[root];
+  for (int j = 0; j < n; ++j) denom += gx[root + j * nr] * f_minus[j];
+  if (denom == 0.0) return;  // grazing crossing: the event time is not differentiable
+  for (int k = 0; k < ns; ++k) {
+    const double* s = N_VGetArrayPointer(yS[k]);
+    double num = gp[root + opt.sensitivity_parameters[k] * nr];
+    for (int j = 0; j < n; ++j) num += gx[root + j * nr] * s[j];
+    (*dtau)[k] = -num / denom;
+  }
+  track_f_minus = true;
+}
+
+void Simulator::Impl::FinishStateEvent(double t, const std::vector<double>& dtau) {
+  if (!track_f_minus) return;
+  track_f_minus = false;
+  // s+ = R_x s- + (R_x f- - f+) dtau/dp  (R_x already applied to s- and f- by the actions).
+  std::vector<double> f_plus(n, 0.0);
+  ComputeInputs(t);
+  model->Rhs(At(t, N_VGetArrayPointer(y)), f_plus.data(), *ws);
+  for (int k = 0; k < ns; ++k) {
+    double* s = N_VGetArrayPointer(yS[k]);
+    for (int i = 0; i < n; ++i) s[i] += (f_minus[i] - f_plus[i]) * dtau[k];
   }
 }
 
@@ -97,6 +137,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
       case Kind::kSetState:
         x[a.target] = value_of(a.value_expr, a.value);
         for (int k = 0; k < ns; ++k) N_VGetArrayPointer(yS[k])[a.target] = 0.0;
+        if (track_f_minus) f_minus[a.target] = 0.0;
         d = a.target_name + " = " + Num(x[a.target]) + " " + info.states[a.target].unit.text;
         break;
       case Kind::kPhase:

@@ -33,6 +33,10 @@ struct Simulator::Impl {
   std::vector<Event> events;
   std::vector<double> next_time;  // timed events: next occurrence (inf when done)
   std::vector<bool> armed;        // state events
+  std::vector<bool> negative_reported;  // per state: warned about a negative value
+  // Sensitivities across a state event: the RHS just before it, mapped by the event's jumps.
+  std::vector<double> f_minus;
+  bool track_f_minus = false;
   std::vector<double> breakpoints;
   int vmax_root = -1, vmin_root = -1;
   // SUNDIALS objects.
@@ -144,6 +148,10 @@ struct Simulator::Impl {
   // Applies the actions of `ev` at time t to the state vector; false with a message on failure.
   bool ApplyEvent(const Event& ev, double t, double* x, std::string* error);
   void ApplySensitivityJump(const Action& a, double v_before, double dv, const double* x_before);
+  // Event-time correction of the sensitivities for a state event on root `root` at time t:
+  // BeginStateEvent before the actions, FinishStateEvent after them.
+  void BeginStateEvent(int root, double t, std::vector<double>* dtau);
+  void FinishStateEvent(double t, const std::vector<double>& dtau);
   void Record(double t);
   void AccumulateStats();
   bool Reinit(double t, std::string* error);

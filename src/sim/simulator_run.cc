@@ -30,6 +30,7 @@ bool Simulator::Impl::Setup(std::string* error) {
   for (auto& [k, v] : sc.parameters) p[k] = v;
   u.assign(m, 0.0);
   u_override.assign(m, false);
+  negative_reported.assign(n, false);
   u_override_value.assign(m, 0.0);
   action_values.assign(model->num_action_values(), 0.0);
   jx.assign(static_cast<size_t>(n) * n, 0.0);
@@ -137,6 +138,16 @@ void Simulator::Impl::Record(double t) {
   ComputeInputs(t);
   result.time.push_back(t);
   result.states.emplace_back(x, x + n);
+  // A physically non-negative state that goes clearly negative means the model or the
+  // tolerances are wrong for this run: say so once per state.
+  for (int i = 0; i < n; ++i) {
+    const auto& st = info.states[i];
+    if (st.non_negative && !negative_reported[i] && x[i] < -10 * N_VGetArrayPointer(abstol)[i]) {
+      negative_reported[i] = true;
+      result.warnings.push_back("state '" + st.name + "' is non-negative but reached " + Num(x[i]) +
+                                " " + st.unit.text + " at t = " + Num(t) + " " + info.time_unit.text);
+    }
+  }
   result.inputs.push_back(u);
   std::vector<double> yv(model->num_outputs(), 0.0);
   if (opt.record_outputs && !yv.empty()) model->Outputs(At(t, x), yv.data(), *ws);
@@ -288,7 +299,10 @@ SimResult Simulator::Impl::Run() {
       for (size_t k = 0; k < events.size(); ++k) {
         const Event& e = events[k];
         if (e.timed || e.root < 0 || !armed[k] || found[e.root] == 0) continue;
+        std::vector<double> dtau;
+        if (ns > 0) BeginStateEvent(e.root, t, &dtau);
         if (!ApplyEvent(e, t, x, &error)) return finish(false, error);
+        if (ns > 0) FinishStateEvent(t, dtau);
         fired = true;
         if (!e.repeat) armed[k] = false;
       }
