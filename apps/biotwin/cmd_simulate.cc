@@ -88,6 +88,9 @@ int RunSimulate(const std::vector<std::string>& args) {
       sc.t_end = unit.empty() ? t : model::ConvertValue(t, model::ParseUnit(unit), info.time_unit);
     }
     if (std::isnan(sc.t_end)) throw std::invalid_argument("no end time: give --until T or 'until:' in the scenario");
+    if (!(sc.t_end > sc.t_begin)) {
+      throw std::invalid_argument("--until: the end time must be after the start time (" + std::to_string(sc.t_begin) + " " + info.time_unit.text + ")");
+    }
     if (!sens.empty()) {
       size_t start = 0;
       while (start <= sens.size()) {

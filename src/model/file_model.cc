@@ -95,6 +95,29 @@ bool FileModel::RootGradients(const EvalPoint& at, double* gx, double* gp, doubl
   return true;
 }
 
+bool FileModel::InputJacobian(const EvalPoint& at, double* ju, ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  const int n = num_states(), m = num_inputs(), uo = input_offset();
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  for (int i = 0; i < n; ++i) {
+    TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
+    for (int l = 0; l < m; ++l) ju[i + l * n] = ws.grad[uo + l];
+  }
+  return true;
+}
+
+bool FileModel::ActionGradient(const EvalPoint& at, int index, double* dx, double* dp,
+                               ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  Pack(at, ws.vars.data());
+  TapeForward(tapes_.actions, ws.vars.data(), ws.actions);
+  TapeGradient(tapes_.actions, ws.actions, index, ws.grad.data());
+  for (int j = 0; j < num_states(); ++j) dx[j] = ws.grad[j];
+  for (int k = 0; k < num_parameters(); ++k) dp[k] = ws.grad[parameter_offset() + k];
+  return true;
+}
+
 void FileModel::ActionValues(const EvalPoint& at, double* values, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());

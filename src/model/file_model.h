@@ -27,6 +27,9 @@ class FileModel : public Model {
   void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const override;
   bool RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,
                      ModelWorkspace& ws) const override;
+  bool InputJacobian(const EvalPoint& at, double* ju, ModelWorkspace& ws) const override;
+  bool ActionGradient(const EvalPoint& at, int index, double* dx, double* dp,
+                      ModelWorkspace& ws) const override;
   int num_action_values() const override { return tapes_.actions.num_outputs(); }
   void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const override;
 

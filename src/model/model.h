@@ -154,6 +154,17 @@ class Model {
                              ModelWorkspace& ws) const {
     return false;
   }
+  // d(xdot)/du (n x m, column-major), for sensitivities through inputs that events set from
+  // parameter-dependent values. Returns false when not available.
+  virtual bool InputJacobian(const EvalPoint& at, double* ju, ModelWorkspace& ws) const {
+    return false;
+  }
+  // Gradient of action value `index` w.r.t. states (dx, length n) and parameters (dp, length
+  // np). Returns false when not available.
+  virtual bool ActionGradient(const EvalPoint& at, int index, double* dx, double* dp,
+                              ModelWorkspace& ws) const {
+    return false;
+  }
   // Values of event action expressions (EventAction::value_expr and composition indexes).
   virtual int num_action_values() const { return 0; }
   virtual void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const {}

@@ -137,7 +137,10 @@ void Loader::BuildEvents(const YAML::Node& node) {
           ev.every = yaml_.Quantity(at["every"], field + ".at.every", info_.time_unit);
           if (!(ev.every > 0)) yaml_.Fail(at["every"], field + ".at.every", "period must be positive");
         }
-        if (at["until"]) ev.until = yaml_.Quantity(at["until"], field + ".at.until", info_.time_unit);
+        if (at["until"]) {
+          ev.until = yaml_.Quantity(at["until"], field + ".at.until", info_.time_unit);
+          if (ev.until < ev.at) yaml_.Fail(at["until"], field + ".at.until", "'until' is before 'start'");
+        }
       } else {
         ev.at = yaml_.Quantity(at, field + ".at", info_.time_unit);
       }

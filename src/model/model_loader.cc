@@ -157,6 +157,9 @@ void Loader::ReadLiquid(const YAML::Node& node) {
   }
   if (v["max"]) info_.volume_max = yaml_.Quantity(v["max"], field + ".max", st.unit);
   if (v["min"]) info_.volume_min = yaml_.Quantity(v["min"], field + ".min", st.unit);
+  if (st.initial < info_.volume_min) {
+    yaml_.Fail(v["initial"], field + ".initial", "initial volume is below the vessel minimum " + v["min"].Scalar());
+  }
   if (st.initial > info_.volume_max) {
     yaml_.Fail(v["initial"], field + ".initial", "initial volume exceeds the vessel maximum " + v["max"].Scalar());
   }

@@ -136,7 +136,10 @@ Event ReadEvent(const YamlReader& r, const YAML::Node& e, size_t k, const model:
       ev.every = r.Quantity(at["every"], field + ".at.every", info.time_unit);
       if (!(ev.every > 0)) r.Fail(at["every"], field + ".at.every", "period must be positive");
     }
-    if (at["until"]) ev.until = r.Quantity(at["until"], field + ".at.until", info.time_unit);
+    if (at["until"]) {
+      ev.until = r.Quantity(at["until"], field + ".at.until", info.time_unit);
+      if (ev.until < ev.at) r.Fail(at["until"], field + ".at.until", "'until' is before 'start'");
+    }
   } else {
     ev.at = r.Quantity(at, field + ".at", info.time_unit);
   }
@@ -229,7 +232,15 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
     s.output_interval = r.Quantity(root["output_interval"], "output_interval", info.time_unit);
     if (!(s.output_interval > 0)) r.Fail(root["output_interval"], "output_interval", "must be positive");
   }
-  if (root["output_times"]) s.output_times = Numbers(r, root["output_times"], "output_times", info.time_unit);
+  if (root["output_times"]) {
+    s.output_times = Numbers(r, root["output_times"], "output_times", info.time_unit);
+    for (size_t i = 1; i < s.output_times.size(); ++i) {
+      if (!(s.output_times[i] > s.output_times[i - 1])) {
+        r.Fail(root["output_times"][i], "output_times", "times must increase strictly (entry " + std::to_string(i + 1) + ")");
+      }
+    }
+  }
+  if (root["until"] && !(s.t_end > s.t_begin)) r.Fail(root["until"], "until", "the end time must be after the start time");
   if (YAML::Node so = root["solver"]) {
     r.Entries(so, "solver", {"rtol", "atol", "max_steps"});
     if (so["rtol"]) s.rtol = r.Number(so["rtol"], "solver.rtol");
@@ -250,7 +261,9 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
       int k = info.StateIndex(name);
       if (k < 0) r.Fail(v, "initial." + name, "'" + name + "' is not a state of model '" + info.provenance.name + "'");
       s.initial[k] = r.Quantity(v, "initial." + name, info.states[k].unit);
-      if (k == info.volume_state && !(s.initial[k] > 0)) r.Fail(v, "initial." + name, "initial volume must be positive");
+      if (k == info.volume_state && (!(s.initial[k] > 0) || s.initial[k] < info.volume_min || s.initial[k] > info.volume_max)) {
+        r.Fail(v, "initial." + name, "initial volume must be positive and within the vessel limits");
+      }
     }
   }
   std::string base_dir = file_name.find('/') == std::string::npos ? "." : file_name.substr(0, file_name.rfind('/'));
@@ -303,6 +316,10 @@ void ApplySetting(const std::string& assignment, const model::ModelInfo& info, S
     s->inputs.insert_or_assign(k, InputProfile::Constant(convert(info.inputs[k].unit)));
   } else if (int k = info.StateIndex(name); k >= 0) {
     s->initial[k] = convert(info.states[k].unit);
+    if (k == info.volume_state && (!(s->initial[k] > 0) || s->initial[k] < info.volume_min ||
+                                   s->initial[k] > info.volume_max)) {
+      throw std::invalid_argument("--set " + name + ": the initial volume must be positive and within the vessel limits");
+    }
   } else {
     throw std::invalid_argument("--set: '" + name + "' is not a parameter, input or state of model '" +
                                 info.provenance.name + "'");

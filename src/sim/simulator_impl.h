@@ -46,7 +46,11 @@ struct Simulator::Impl {
   N_Vector* yS = nullptr;
   SUNMatrix J = nullptr;
   SUNLinearSolver LS = nullptr;
-  std::vector<double> jx, jp;
+  std::vector<double> jx, jp, ju;
+  // Sensitivities of the effective parameters and overridden inputs to the requested
+  // parameters (identity / zero until an event overwrites them): peff[q][k], ueff[l][k].
+  std::vector<std::vector<double>> peff, ueff;
+  bool u_sens_active = false;
   std::string last_error;
   SimResult result;
   long input_clips = 0;
@@ -106,18 +110,32 @@ struct Simulator::Impl {
     return 0;
   }
 
+  // ds_k/dt = Jx s_k + sum_i Jp[:, i] Peff[i][k] + sum_l Ju[:, l] Ueff[l][k]: parameters and
+  // inputs that events overwrote carry their own sensitivities (Peff, Ueff).
   static int SensFn(int ns, sunrealtype t, N_Vector yv, N_Vector, N_Vector* ySv, N_Vector* ySdot,
                     void* user, N_Vector, N_Vector) {
     auto* self = static_cast<Impl*>(user);
     const int n = self->n;
     self->ComputeInputs(t);
-    self->model->Jacobians(self->At(t, N_VGetArrayPointer(yv)), self->jx.data(), self->jp.data(),
-                           *self->ws);
+    const model::EvalPoint at = self->At(t, N_VGetArrayPointer(yv));
+    self->model->Jacobians(at, self->jx.data(), self->jp.data(), *self->ws);
+    if (self->u_sens_active) self->model->InputJacobian(at, self->ju.data(), *self->ws);
     for (int k = 0; k < ns; ++k) {
       const double* s = N_VGetArrayPointer(ySv[k]);
       double* ds = N_VGetArrayPointer(ySdot[k]);
-      const int pk = self->opt.sensitivity_parameters[k];
-      for (int i = 0; i < n; ++i) ds[i] = self->jp[i + pk * n];
+      for (int i = 0; i < n; ++i) ds[i] = 0.0;
+      for (int q = 0; q < self->np; ++q) {
+        const double w = self->peff[q][k];
+        if (w == 0.0) continue;
+        for (int i = 0; i < n; ++i) ds[i] += self->jp[i + q * n] * w;
+      }
+      if (self->u_sens_active) {
+        for (int l = 0; l < self->m; ++l) {
+          const double w = self->ueff[l][k];
+          if (w == 0.0) continue;
+          for (int i = 0; i < n; ++i) ds[i] += self->ju[i + l * n] * w;
+        }
+      }
       for (int j = 0; j < n; ++j) {
         const double sj = s[j];
         if (sj == 0.0) continue;
@@ -133,8 +151,11 @@ struct Simulator::Impl {
     self->ComputeInputs(t);
     const double* x = N_VGetArrayPointer(yv);
     if (self->n_model_roots > 0) self->model->Roots(self->At(t, x), g, *self->ws);
-    if (self->vmax_root >= 0) g[self->vmax_root] = x[self->info.volume_state] - self->info.volume_max;
-    if (self->vmin_root >= 0) g[self->vmin_root] = x[self->info.volume_state] - self->info.volume_min;
+    // Offsets of 1e-10 (relative) keep the limit roots active when a vessel sits exactly at a
+    // limit after an event (CVODES ignores a root that is exactly zero at a restart).
+    const double v = x[self->info.volume_state];
+    if (self->vmax_root >= 0) g[self->vmax_root] = v - self->info.volume_max * (1 + 1e-10);
+    if (self->vmin_root >= 0) g[self->vmin_root] = v - self->info.volume_min * (1 - 1e-10);
     return 0;
   }
 
@@ -147,7 +168,8 @@ struct Simulator::Impl {
   bool Setup(std::string* error);
   // Applies the actions of `ev` at time t to the state vector; false with a message on failure.
   bool ApplyEvent(const Event& ev, double t, double* x, std::string* error);
-  void ApplySensitivityJump(const Action& a, double v_before, double dv, const double* x_before);
+  // d(action value)/d(requested parameters), through the states and effective parameters.
+  std::vector<double> ActionSensitivity(int value_expr, double t, const double* x);
   // Event-time correction of the sensitivities for a state event on root `root` at time t:
   // BeginStateEvent before the actions, FinishStateEvent after them.
   void BeginStateEvent(int root, double t, std::vector<double>* dtau);

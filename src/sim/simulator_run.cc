@@ -41,6 +41,14 @@ bool Simulator::Impl::Setup(std::string* error) {
     return false;
   }
   // Output grid.
+  for (size_t i = 0; i < sc.output_times.size(); ++i) {
+    const double to = sc.output_times[i];
+    if ((i > 0 && !(to > sc.output_times[i - 1])) || to < sc.t_begin - 1e-12 || to > sc.t_end + 1e-12) {
+      *error = "output times must increase strictly and lie within " + Num(sc.t_begin) + " to " +
+               Num(sc.t_end) + " " + info.time_unit.text + " (entry " + std::to_string(i + 1) + " is " + Num(to) + ")";
+      return false;
+    }
+  }
   if (sc.output_times.empty()) {
     double dt = std::isnan(sc.output_interval) ? (sc.t_end - sc.t_begin) / 200.0 : sc.output_interval;
     if (!(dt > 0)) {
@@ -55,7 +63,13 @@ bool Simulator::Impl::Setup(std::string* error) {
   events = ModelEvents(info);
   for (const auto& e : sc.events) events.push_back(e);
   for (const auto& e : events) {
-    next_time.push_back(e.timed ? e.at : kInf);
+    double first = e.timed ? e.at : kInf;
+    if (e.timed && first < sc.t_begin && !Near(first, sc.t_begin)) {
+      // Occurrences before the start are history: the first one due is the next on the grid.
+      first = std::isnan(e.every) ? kInf : e.at + std::ceil((sc.t_begin - e.at) / e.every - 1e-9) * e.every;
+    }
+    if (e.timed && !std::isnan(e.until) && first > e.until + 1e-12) first = kInf;
+    next_time.push_back(first);
     armed.push_back(true);
   }
   // Breakpoints of input profiles.
@@ -88,11 +102,15 @@ bool Simulator::Impl::Setup(std::string* error) {
     N_VGetArrayPointer(abstol)[i] =
         std::isnan(st.abs_tol) ? sc.atol * std::max(1.0, std::fabs(x0[i])) : st.abs_tol;
   }
-  if (info.volume_state >= 0 && !(x[info.volume_state] > 0)) {
-    *error = "the initial volume " + info.states[info.volume_state].name + " = " +
-             Num(x[info.volume_state]) + " " + info.states[info.volume_state].unit.text +
-             " must be positive";
-    return false;
+  if (info.volume_state >= 0) {
+    const auto& vs = info.states[info.volume_state];
+    const double v0 = x[info.volume_state];
+    if (!(v0 > 0) || v0 < info.volume_min || v0 > info.volume_max) {
+      *error = "the initial volume " + vs.name + " = " + Num(v0) + " " + vs.unit.text +
+               " must be positive and within the vessel limits [" + Num(info.volume_min) + ", " +
+               Num(info.volume_max) + "] " + vs.unit.text;
+      return false;
+    }
   }
   cvode = CVodeCreate(CV_BDF, ctx);
   CVodeSetErrHandlerFn(cvode, &Impl::ErrFn, this);
@@ -123,6 +141,10 @@ bool Simulator::Impl::Setup(std::string* error) {
         return false;
       }
     }
+    peff.assign(np, std::vector<double>(ns, 0.0));
+    for (int k = 0; k < ns; ++k) peff[opt.sensitivity_parameters[k]][k] = 1.0;
+    ueff.assign(m, std::vector<double>(ns, 0.0));
+    ju.assign(static_cast<size_t>(n) * std::max(m, 1), 0.0);
     yS = N_VCloneVectorArray(ns, y);
     for (int k = 0; k < ns; ++k) N_VConst(0.0, yS[k]);
     CVodeSensInit(cvode, ns, CV_SIMULTANEOUS, &Impl::SensFn, yS);
@@ -252,6 +274,11 @@ SimResult Simulator::Impl::Run() {
         *changed = true;
         const Event& e = events[k];
         double nt = std::isnan(e.every) ? kInf : next_time[k] + e.every;
+        if (nt <= next_time[k]) {  // the period vanishes against the time: it would never advance
+          error = "event '" + e.name + "': period " + Num(e.every) + " " + info.time_unit.text +
+                  " is too small to advance from t = " + Num(now) + " " + info.time_unit.text;
+          return false;
+        }
         if (!std::isnan(e.until) && nt > e.until + 1e-12) nt = kInf;
         next_time[k] = nt;
       }
@@ -313,19 +340,31 @@ SimResult Simulator::Impl::Run() {
       result.time.back() = sc.output_times[next_out];
       ++next_out;
     }
-    if (Near(t, t_stop) && flag != CV_ROOT_RETURN) {
+    // Timed events and breakpoints due now are handled even when a state event was found at
+    // (almost) the same instant; otherwise they would be skipped for the rest of the run.
+    if (Near(t, t_stop)) {
       changed = false;
       if (!fire_timed(t, &changed)) return finish(false, error);
       // Re-initialise after discrete changes and at input breakpoints.
-      bool at_break = std::any_of(breakpoints.begin(), breakpoints.end(), [&](double b) { return Near(b, t); });
+      auto brk = std::find_if(breakpoints.begin(), breakpoints.end(), [&](double b) { return Near(b, t); });
+      const bool at_break = brk != breakpoints.end();
       if ((changed || at_break) && !Near(t, sc.t_end) && !Reinit(t, &error)) return finish(false, error);
-      if (changed && next_out > 0 && Near(result.time.back(), t)) {
-        // The output at an event time shows the state after the event.
+      // The new piece starts at the breakpoint itself, even when t stopped a hair before it.
+      if (at_break) piece_time = std::max(piece_time, *brk);
+      if ((changed || at_break) && next_out > 0 && Near(result.time.back(), t)) {
+        // The output at an event time or breakpoint shows the state and inputs after it.
         double keep = result.time.back();
         result.time.pop_back(); result.states.pop_back(); result.inputs.pop_back(); result.outputs.pop_back();
         if (ns > 0) result.sensitivities.pop_back();
         Record(t);
         result.time.back() = keep;
+      }
+    }
+    if (info.volume_state >= 0) {  // backstop for the limit roots
+      const double v = x[info.volume_state];
+      const auto& vs = info.states[info.volume_state];
+      if (v > info.volume_max * (1 + 1e-9)) {
+        return finish(false, "vessel overflow at t = " + Num(t) + " " + info.time_unit.text + ": " + vs.name + " = " + Num(v) + " " + vs.unit.text + " exceeds its maximum " + Num(info.volume_max));
       }
     }
     for (int i = 0; i < n; ++i) {
