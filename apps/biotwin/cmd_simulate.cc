@@ -9,6 +9,7 @@
 #include "io/progress.h"
 #include "io/run_output.h"
 #include "model/model.h"
+#include "record/record.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -18,7 +19,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: biotwin simulate MODEL [--scenario FILE] [--set NAME=VALUE[UNIT]]... [--until T[UNIT]]\n"
     "                        --out RUN.csv [--report RUN.html] [--summary RUN.json]\n"
-    "                        [--sensitivities p1,p2,...] [--quiet]\n\n"
+    "                        [--sensitivities p1,p2,...] [--db FILE | --no-record] [--quiet]\n\n"
     "Simulates MODEL (CVODES BDF with the exact Jacobian) through the scenario's input profiles\n"
     "and events. Writes RUN.csv (one row per output time, the unit in every header), the run\n"
     "summary RUN.json (status, solver statistics, wall time, final values; default: next to\n"
@@ -27,6 +28,10 @@ constexpr const char* kUsage =
     "--sensitivities adds d(state)/d(parameter) columns (forward sensitivities).\n"
     "On failure the partial trajectory goes to RUN.partial.csv, RUN.csv is not written, and\n"
     "the summary says \"failed\" with the time and state.\n"
+    "Every run, completed or failed, is recorded as a batch (model version and hash, scenario\n"
+    "snapshot, every series with its unit, events, status) in the audited record store\n"
+    "biotwin.db (or --db FILE); --no-record skips this. If the record cannot be written the\n"
+    "command fails (exit 4): results without their record are not silently accepted.\n"
     "Exit codes: 0 completed, 1 simulation failed, 2 usage, 3 invalid model/scenario, 4 I/O error.";
 
 std::string ReplaceExtension(const std::string& path, const std::string& ext) {
@@ -35,10 +40,47 @@ std::string ReplaceExtension(const std::string& path, const std::string& ext) {
   return p.string();
 }
 
+// Records the run as a batch: model identity, scenario snapshot, every series with its unit
+// (times in seconds from the start), events and the final status, each step audited.
+int64_t RecordBatch(const std::string& db, const model::ModelInfo& info, const sim::Scenario& sc,
+                    const io::RunTable& table, const sim::SimResult& result) {
+  auto store = record::RecordStore::Open(db);
+  auto sys = record::Principal::System("simulate");
+  record::BatchStart start;
+  start.name = info.provenance.name + " / " + sc.name;
+  start.model_name = info.provenance.name;
+  // A model file without a version is still identified exactly by its content hash.
+  start.model_version = info.provenance.version.empty()
+                            ? "unversioned (sha256 " + info.content_hash.substr(0, 12) + ")"
+                            : info.provenance.version;
+  start.model_hash = info.content_hash;
+  start.recipe_snapshot = sc.text.empty() ? "(no scenario file: model defaults)" : sc.text;
+  for (const auto& [k, v] : sc.parameters) {
+    start.inputs.push_back({info.parameters[k].name, std::to_string(v), info.parameters[k].unit.text});
+  }
+  for (const auto& [k, v] : sc.initial) {
+    start.inputs.push_back({info.states[k].name + "(0)", std::to_string(v), info.states[k].unit.text});
+  }
+  const int64_t id = store->batches().Start(sys, start);
+  const double to_seconds = info.time_unit.scale;
+  std::vector<double> t_s(table.time.size());
+  for (size_t i = 0; i < t_s.size(); ++i) t_s[i] = (table.time[i] - sc.t_begin) * to_seconds;
+  for (const auto& col : table.columns) {
+    store->batches().AppendSeries(sys, id, col.name, col.unit, t_s, col.values, "simulation");
+  }
+  for (const auto& e : result.events) {
+    store->batches().AppendEvent(sys, id, (e.time - sc.t_begin) * to_seconds, e.name, e.description);
+  }
+  store->batches().Finish(sys, id, result.ok ? record::BatchStatus::kCompleted : record::BatchStatus::kFailed,
+                          result.ok ? "completed" : result.message);
+  return id;
+}
+
 int RunSimulate(const std::vector<std::string>& args) {
   std::string model_path, scenario_path, out, report, summary, until, sens;
   std::vector<std::string> sets;
-  bool quiet = false;
+  std::string db = "biotwin.db";
+  bool quiet = false, record = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* dst) {
@@ -57,6 +99,8 @@ int RunSimulate(const std::vector<std::string>& args) {
     else if (a == "--until") { if (!value(&until)) return kExitUsage; }
     else if (a == "--sensitivities") { if (!value(&sens)) return kExitUsage; }
     else if (a == "--set") { if (!value(&v)) return kExitUsage; sets.push_back(v); }
+    else if (a == "--db") { if (!value(&db)) return kExitUsage; }
+    else if (a == "--no-record") { record = false; }
     else if (a == "--quiet") { quiet = true; }
     else if (!a.empty() && a[0] != '-' && model_path.empty()) { model_path = a; }
     else {
@@ -144,6 +188,15 @@ int RunSimulate(const std::vector<std::string>& args) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitIoError;
   }
+  int64_t batch_id = -1;
+  if (record) {
+    try {
+      batch_id = RecordBatch(db, info, sc, table, result);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: could not record the run in %s: %s\n", db.c_str(), e.what());
+      return kExitIoError;
+    }
+  }
   const auto& st = result.stats;
   if (!result.ok) {
     std::fprintf(stderr, "error: simulation failed: %s\n  partial trajectory: %s\n  summary: %s\n",
@@ -156,6 +209,7 @@ int RunSimulate(const std::vector<std::string>& args) {
                 result.wall_seconds * 1e3, st.steps, st.rhs_evals, st.jac_evals, st.events);
     std::printf("wrote %s, %s%s%s\n", out.c_str(), summary.c_str(), report.empty() ? "" : ", ",
                 report.c_str());
+    if (batch_id >= 0) std::printf("recorded as batch %lld in %s\n", static_cast<long long>(batch_id), db.c_str());
     for (const auto& w : result.warnings) std::printf("warning: %s\n", w.c_str());
   }
   return kExitOk;

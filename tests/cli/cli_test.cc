@@ -57,7 +57,9 @@ class Cli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   CliResult Run(const std::vector<std::string>& args) {
-    std::string cmd = Quote(testing::CliPath());
+    // Runs inside the test's own directory, so the default record store (./biotwin.db) is
+    // private to the test.
+    std::string cmd = "cd " + Quote(dir_) + " && " + Quote(testing::CliPath());
     for (const auto& a : args) cmd.append(" ").append(Quote(a));
     const std::string out = dir_ + "/stdout.txt", err = dir_ + "/stderr.txt";
     cmd.append(" >").append(Quote(out)).append(" 2>").append(Quote(err)).append(" </dev/null");
@@ -327,7 +329,7 @@ balances:
 events:
   - {name: e, at: {start: 1 h, every: 1e-17 h, until: 2 h}, actions: [{set: {C: 2}}]}
 )yaml");
-  const std::string cmd = "ulimit -v 1000000; timeout 2 " + Quote(testing::CliPath()) +
+  const std::string cmd = "cd " + Quote(dir_) + " && ulimit -v 1000000; timeout 2 " + Quote(testing::CliPath()) +
                           " simulate " + Quote(model) + " --until 2h --out " +
                           Quote(Path("tiny.csv")) + " --quiet >/dev/null 2>" +
                           Quote(Path("tiny.err"));
@@ -358,6 +360,27 @@ TEST_F(Cli, SimulateWritesAnHtmlReportWhenAsked) {
   EXPECT_THAT(html, HasSubstr("ecoli_anane2017"));
   EXPECT_TRUE(fs::exists(Path("custom.json")));
   EXPECT_FALSE(fs::exists(Path("rep.json")));  // --summary replaces the default location
+}
+
+// Issue 4 item 5: simulate records every run, completed or failed, as an audited batch in
+// ./biotwin.db by default; the audit trail verifies afterwards.
+TEST_F(Cli, SimulateRecordsCompletedAndFailedRunsAsBatches) {
+  CliResult ok = Run({"simulate", Ecoli(), "--until", "2h", "--out", Path("ok.csv"), "--quiet"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  CliResult bad = Run({"simulate", Ecoli(), "--set", "F=100 L/h", "--until", "10 h", "--out",
+                       Path("bad.csv"), "--quiet"});
+  ASSERT_EQ(bad.code, 1) << bad.err;
+  CliResult list = Run({"batch", "list", "--db", Path("biotwin.db")});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("completed"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("failed"), std::string::npos) << list.out;
+  CliResult verify = Run({"audit", "verify", "--db", Path("biotwin.db")});
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  // --no-record leaves no store behind.
+  CliResult none = Run({"simulate", Ecoli(), "--until", "1h", "--out", Path("n.csv"), "--quiet",
+                        "--no-record", "--db", Path("other.db")});
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_FALSE(fs::exists(Path("other.db")));
 }
 
 }  // namespace
