@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "model/format.h"
 #include "model/model.h"
 #include "sim/scenario.h"
 
@@ -12,13 +13,6 @@ namespace biotwin::cli {
 namespace {
 
 std::string U(const model::Unit& u) { return u.text.empty() || u.text == "1" ? "-" : u.text; }
-std::string Num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return "-";
-  char b[64];
-  std::snprintf(b, sizeof(b), "%.6g", v);
-  return b;
-}
 
 int RunCheck(const std::vector<std::string>& args) {
   std::string model_path, scenario_path;
@@ -47,18 +41,18 @@ int RunCheck(const std::vector<std::string>& args) {
     std::printf("\nstates (%zu):\n", info.states.size());
     for (const auto& s : info.states) {
       std::printf("  %-10s %-10s initial %-10s %s%s\n", s.name.c_str(), U(s.unit).c_str(),
-                  Num(s.initial).c_str(), s.diluted ? "" : "[not diluted] ", s.description.c_str());
+                  model::FormatNumber(s.initial).c_str(), s.diluted ? "" : "[not diluted] ", s.description.c_str());
     }
     std::printf("\nparameters (%zu):\n", info.parameters.size());
     for (const auto& q : info.parameters) {
-      std::printf("  %-10s = %-10s %-10s bounds [%s, %s]  sd %s  %s\n", q.name.c_str(), Num(q.value).c_str(),
-                  U(q.unit).c_str(), Num(q.lower).c_str(), Num(q.upper).c_str(),
-                  Num(q.uncertainty).c_str(), q.source.c_str());
+      std::printf("  %-10s = %-10s %-10s bounds [%s, %s]  sd %s  %s\n", q.name.c_str(), model::FormatNumber(q.value).c_str(),
+                  U(q.unit).c_str(), model::FormatNumber(q.lower).c_str(), model::FormatNumber(q.upper).c_str(),
+                  (std::isnan(q.uncertainty) ? std::string("-") : model::FormatNumber(q.uncertainty)).c_str(), q.source.c_str());
     }
     std::printf("\ninputs (%zu):\n", info.inputs.size());
     for (const auto& u : info.inputs) {
       std::printf("  %-10s %-10s default %s  limits [%s, %s]\n", u.name.c_str(), U(u.unit).c_str(),
-                  Num(u.default_value).c_str(), Num(u.lower).c_str(), Num(u.upper).c_str());
+                  model::FormatNumber(u.default_value).c_str(), model::FormatNumber(u.lower).c_str(), model::FormatNumber(u.upper).c_str());
     }
     std::printf("\noutputs (%zu):\n", info.outputs.size());
     for (const auto& o : info.outputs) std::printf("  %-12s %s\n", o.name.c_str(), U(o.unit).c_str());
@@ -68,14 +62,14 @@ int RunCheck(const std::vector<std::string>& args) {
       std::printf("\nevents (%zu):\n", info.events.size());
       for (const auto& e : info.events) {
         std::printf("  %-12s %s\n", e.name.c_str(),
-                    e.timed ? ("at " + Num(e.at) + " " + U(info.time_unit)).c_str()
+                    e.timed ? ("at " + model::FormatNumber(e.at) + " " + U(info.time_unit)).c_str()
                             : ("when " + e.condition_text).c_str());
       }
     }
     if (!scenario_path.empty()) {
       auto sc = sim::LoadScenarioFile(scenario_path, info);
       std::printf("\nscenario %s: OK (%zu input profiles, %zu events, until %s %s)\n", sc.name.c_str(),
-                  sc.inputs.size(), sc.events.size(), Num(sc.t_end).c_str(), U(info.time_unit).c_str());
+                  sc.inputs.size(), sc.events.size(), model::FormatNumber(sc.t_end).c_str(), U(info.time_unit).c_str());
     }
     return kExitOk;
   } catch (const model::ModelError& e) {

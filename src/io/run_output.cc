@@ -1,4 +1,5 @@
 #include "io/run_output.h"
+#include "model/format.h"
 
 #include <cmath>
 #include <cstdio>
@@ -7,12 +8,6 @@ namespace biotwin::io {
 namespace {
 
 std::string UnitText(const model::Unit& u) { return u.text.empty() || u.text == "1" ? "-" : u.text; }
-
-std::string Num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
-}
 
 }  // namespace
 
@@ -100,14 +95,14 @@ ReportInfo RunReportInfo(const model::ModelInfo& info, const sim::Scenario& scen
                {"model source", info.provenance.source},
                {"model sha256", info.content_hash},
                {"scenario", scenario.name + (scenario.file.empty() ? "" : " (" + scenario.file + ")")},
-               {"horizon", Num(scenario.t_begin) + " to " + Num(scenario.t_end) + " " + tu},
+               {"horizon", model::FormatNumber(scenario.t_begin) + " to " + model::FormatNumber(scenario.t_end) + " " + tu},
                {"status", result.ok ? "completed" : "failed"},
-               {"solver", "CVODES BDF, exact Jacobian, rtol " + Num(scenario.rtol)},
+               {"solver", "CVODES BDF, exact Jacobian, rtol " + model::FormatNumber(scenario.rtol)},
                {"steps", std::to_string(result.stats.steps)},
-               {"wall time", Num(result.wall_seconds * 1000) + " ms"}};
+               {"wall time", model::FormatNumber(result.wall_seconds * 1000) + " ms"}};
   if (!result.states.empty()) {
     for (size_t i = 0; i < info.states.size(); ++i) {
-      r.summary.push_back({"final " + info.states[i].name, Num(result.states.back()[i]) + " " + UnitText(info.states[i].unit)});
+      r.summary.push_back({"final " + info.states[i].name, model::FormatNumber(result.states.back()[i]) + " " + UnitText(info.states[i].unit)});
     }
   }
   for (const auto& w : result.warnings) r.summary.push_back({"warning", w});

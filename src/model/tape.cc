@@ -453,16 +453,13 @@ void TapeWorkspace::Resize(const Tape& tape) {
   adj_.assign(n, 0.0);
 }
 
-void TapeForward(const Tape& tape, const double* vars, TapeWorkspace& ws) {
-  const int n = tape.size();
-  if (static_cast<int>(ws.val_.size()) < n) {
-    throw std::logic_error("TapeForward: workspace not sized for this tape (call Resize)");
-  }
-  const TapeInstr* instrs = tape.instrs_.data();
-  double* val = ws.val_.data();
-  double* da = ws.da_.data();
-  double* db = ws.db_.data();
-  double* dc = ws.dc_.data();
+namespace {
+
+// One forward sweep. With kPartials the local partials go to the workspace for TapeGradient;
+// without, they land in dead locals and the inlined Evaluate drops their arithmetic.
+template <bool kPartials>
+void Forward(const Tape& tape, const double* vars, const TapeInstr* instrs, int n, double* val,
+             double* da, double* db, double* dc) {
   for (int i = 0; i < n; ++i) {
     const TapeInstr& in = instrs[i];
     double a = 0.0, b = 0.0, c = 0.0;
@@ -473,8 +470,24 @@ void TapeForward(const Tape& tape, const double* vars, TapeWorkspace& ws) {
       if (in.b >= 0) b = val[in.b];
       if (in.c >= 0) c = val[in.c];
     }
-    val[i] = Evaluate(in.op, a, b, c, in.k, da[i], db[i], dc[i]);
+    if constexpr (kPartials) {
+      val[i] = Evaluate(in.op, a, b, c, in.k, da[i], db[i], dc[i]);
+    } else {
+      double pa, pb, pc;
+      val[i] = Evaluate(in.op, a, b, c, in.k, pa, pb, pc);
+    }
   }
+}
+
+}  // namespace
+
+void TapeForward(const Tape& tape, const double* vars, TapeWorkspace& ws) {
+  const int n = tape.size();
+  if (static_cast<int>(ws.val_.size()) < n) {
+    throw std::logic_error("TapeForward: workspace not sized for this tape (call Resize)");
+  }
+  Forward<true>(tape, vars, tape.instrs_.data(), n, ws.val_.data(), ws.da_.data(), ws.db_.data(),
+                ws.dc_.data());
 }
 
 void TapeForwardValues(const Tape& tape, const double* vars, TapeWorkspace& ws) {
@@ -482,22 +495,7 @@ void TapeForwardValues(const Tape& tape, const double* vars, TapeWorkspace& ws) 
   if (static_cast<int>(ws.val_.size()) < n) {
     throw std::logic_error("TapeForwardValues: workspace not sized for this tape (call Resize)");
   }
-  const TapeInstr* instrs = tape.instrs_.data();
-  double* val = ws.val_.data();
-  for (int i = 0; i < n; ++i) {
-    const TapeInstr& in = instrs[i];
-    double a = 0.0, b = 0.0, c = 0.0;
-    if (in.op == TapeOp::kVar) {
-      a = vars[in.a];
-    } else if (in.op != TapeOp::kConst) {
-      if (in.a >= 0) a = val[in.a];
-      if (in.b >= 0) b = val[in.b];
-      if (in.c >= 0) c = val[in.c];
-    }
-    // The partials land in locals and are dead: the inlined Evaluate drops their arithmetic.
-    double da, db, dc;
-    val[i] = Evaluate(in.op, a, b, c, in.k, da, db, dc);
-  }
+  Forward<false>(tape, vars, tape.instrs_.data(), n, ws.val_.data(), nullptr, nullptr, nullptr);
 }
 
 void TapeGradient(const Tape& tape, TapeWorkspace& ws, int output, double* grad) {

@@ -5,15 +5,10 @@
 #include <map>
 
 #include "sim/simulator_impl.h"
+#include "model/format.h"
 
 namespace biotwin::sim {
 namespace {
-
-std::string Num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
-}
 
 }  // namespace
 
@@ -89,7 +84,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
     auto it = pre_sens.find(expr);
     return it == pre_sens.end() ? std::vector<double>(ns, 0.0) : it->second;
   };
-  const std::string when = " at t = " + Num(t) + " " + info.time_unit.text;
+  const std::string when = " at t = " + model::FormatNumber(t) + " " + info.time_unit.text;
   std::string description;
   for (const Action& a : ev.actions) {
     using Kind = model::EventAction::Kind;
@@ -99,7 +94,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
         const int vi = info.volume_state;
         const double dv = value_of(a.value_expr, a.value);
         if (!(dv >= 0)) {
-          *error = "event '" + ev.name + "': bolus volume " + Num(dv) + " is negative" + when;
+          *error = "event '" + ev.name + "': bolus volume " + model::FormatNumber(dv) + " is negative" + when;
           return false;
         }
         const double v = x[vi], vp = v + dv;
@@ -141,10 +136,10 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
           x[i] = (x[i] * v + dv * c_in[i]) / vp;
         }
         x[vi] = vp;
-        d = "bolus " + Num(dv) + " " + info.states[vi].unit.text;
+        d = "bolus " + model::FormatNumber(dv) + " " + info.states[vi].unit.text;
         if (x[vi] > info.volume_max) {
-          *error = "vessel overflow" + when + ": event '" + ev.name + "' added " + Num(dv) + " " +
-                   info.states[vi].unit.text + " to " + Num(v) + " (maximum " + Num(info.volume_max) + ")";
+          *error = "vessel overflow" + when + ": event '" + ev.name + "' added " + model::FormatNumber(dv) + " " +
+                   info.states[vi].unit.text + " to " + model::FormatNumber(v) + " (maximum " + model::FormatNumber(info.volume_max) + ")";
           return false;
         }
         break;
@@ -155,8 +150,8 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
         double amount = value_of(a.value_expr, a.value);
         if (a.withdraw_to_volume) amount = v - amount;
         if (!(amount >= 0) || amount >= v - info.volume_min || amount >= v) {
-          *error = "event '" + ev.name + "': cannot withdraw " + Num(amount) + " " + info.states[vi].unit.text +
-                   " from " + Num(v) + " " + info.states[vi].unit.text + when + " (vessel would be emptied)";
+          *error = "event '" + ev.name + "': cannot withdraw " + model::FormatNumber(amount) + " " + info.states[vi].unit.text +
+                   " from " + model::FormatNumber(v) + " " + info.states[vi].unit.text + when + " (vessel would be emptied)";
           return false;
         }
         if (ns > 0) {
@@ -168,7 +163,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
           if (track_f_minus && a.withdraw_to_volume) f_minus[vi] = 0.0;
         }
         x[vi] = v - amount;  // at broth composition: concentrations are unchanged
-        d = "withdraw " + Num(amount) + " " + info.states[vi].unit.text;
+        d = "withdraw " + model::FormatNumber(amount) + " " + info.states[vi].unit.text;
         break;
       }
       case Kind::kSetInput: {
@@ -179,14 +174,14 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
           ueff[a.target][k] = dval[k];
           if (dval[k] != 0.0) u_sens_active = true;
         }
-        d = a.target_name + " = " + Num(u_override_value[a.target]) + " " + info.inputs[a.target].unit.text;
+        d = a.target_name + " = " + model::FormatNumber(u_override_value[a.target]) + " " + info.inputs[a.target].unit.text;
         break;
       }
       case Kind::kSetParameter: {
         std::vector<double> dval = action_sens(a.value_expr);
         for (int k = 0; k < ns; ++k) peff[a.target][k] = dval[k];
         p[a.target] = value_of(a.value_expr, a.value);
-        d = a.target_name + " = " + Num(p[a.target]) + " " + info.parameters[a.target].unit.text;
+        d = a.target_name + " = " + model::FormatNumber(p[a.target]) + " " + info.parameters[a.target].unit.text;
         break;
       }
       case Kind::kSetState: {
@@ -194,7 +189,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
         x[a.target] = value_of(a.value_expr, a.value);
         for (int k = 0; k < ns; ++k) N_VGetArrayPointer(yS[k])[a.target] = dval[k];
         if (track_f_minus) f_minus[a.target] = 0.0;
-        d = a.target_name + " = " + Num(x[a.target]) + " " + info.states[a.target].unit.text;
+        d = a.target_name + " = " + model::FormatNumber(x[a.target]) + " " + info.states[a.target].unit.text;
         break;
       }
       case Kind::kPhase:

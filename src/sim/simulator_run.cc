@@ -5,17 +5,12 @@
 #include <limits>
 
 #include "sim/simulator_impl.h"
+#include "model/format.h"
 
 namespace biotwin::sim {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string Num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
-}
 
 bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
 
@@ -36,16 +31,16 @@ bool Simulator::Impl::Setup(std::string* error) {
   jx.assign(static_cast<size_t>(n) * n, 0.0);
   jp.assign(static_cast<size_t>(n) * std::max(np, 1), 0.0);
   if (!(sc.t_end > sc.t_begin)) {
-    *error = "the end time (" + Num(sc.t_end) + " " + info.time_unit.text +
-             ") must be after the start time (" + Num(sc.t_begin) + ")";
+    *error = "the end time (" + model::FormatNumber(sc.t_end) + " " + info.time_unit.text +
+             ") must be after the start time (" + model::FormatNumber(sc.t_begin) + ")";
     return false;
   }
   // Output grid.
   for (size_t i = 0; i < sc.output_times.size(); ++i) {
     const double to = sc.output_times[i];
     if ((i > 0 && !(to > sc.output_times[i - 1])) || to < sc.t_begin - 1e-12 || to > sc.t_end + 1e-12) {
-      *error = "output times must increase strictly and lie within " + Num(sc.t_begin) + " to " +
-               Num(sc.t_end) + " " + info.time_unit.text + " (entry " + std::to_string(i + 1) + " is " + Num(to) + ")";
+      *error = "output times must increase strictly and lie within " + model::FormatNumber(sc.t_begin) + " to " +
+               model::FormatNumber(sc.t_end) + " " + info.time_unit.text + " (entry " + std::to_string(i + 1) + " is " + model::FormatNumber(to) + ")";
       return false;
     }
   }
@@ -108,9 +103,9 @@ bool Simulator::Impl::Setup(std::string* error) {
     const auto& vs = info.states[info.volume_state];
     const double v0 = x[info.volume_state];
     if (!(v0 > 0) || v0 < info.volume_min || v0 > info.volume_max) {
-      *error = "the initial volume " + vs.name + " = " + Num(v0) + " " + vs.unit.text +
-               " must be positive and within the vessel limits [" + Num(info.volume_min) + ", " +
-               Num(info.volume_max) + "] " + vs.unit.text;
+      *error = "the initial volume " + vs.name + " = " + model::FormatNumber(v0) + " " + vs.unit.text +
+               " must be positive and within the vessel limits [" + model::FormatNumber(info.volume_min) + ", " +
+               model::FormatNumber(info.volume_max) + "] " + vs.unit.text;
       return false;
     }
   }
@@ -168,8 +163,8 @@ void Simulator::Impl::Record(double t) {
     const auto& st = info.states[i];
     if (st.non_negative && !negative_reported[i] && x[i] < -10 * N_VGetArrayPointer(abstol)[i]) {
       negative_reported[i] = true;
-      result.warnings.push_back("state '" + st.name + "' is non-negative but reached " + Num(x[i]) +
-                                " " + st.unit.text + " at t = " + Num(t) + " " + info.time_unit.text);
+      result.warnings.push_back("state '" + st.name + "' is non-negative but reached " + model::FormatNumber(x[i]) +
+                                " " + st.unit.text + " at t = " + model::FormatNumber(t) + " " + info.time_unit.text);
     }
   }
   result.inputs.push_back(u);
@@ -206,7 +201,7 @@ bool Simulator::Impl::Reinit(double t, std::string* error) {
   ++result.stats.reinits;
   piece_time = t;
   if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
-    *error = "re-initialisation failed at t = " + Num(t) + " " + info.time_unit.text + ": " + last_error;
+    *error = "re-initialisation failed at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + last_error;
     return false;
   }
   if (ns > 0) CVodeSensReInit(cvode, CV_SIMULTANEOUS, yS);
@@ -214,7 +209,7 @@ bool Simulator::Impl::Reinit(double t, std::string* error) {
 }
 
 std::string Simulator::Impl::DescribeFailure(int flag, double t) {
-  std::string msg = "solver failure at t = " + Num(t) + " " + info.time_unit.text + ": " +
+  std::string msg = "solver failure at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " +
                     CVodeGetReturnFlagName(flag);
   switch (flag) {
     case CV_TOO_MUCH_WORK: msg += " (more than " + std::to_string(sc.max_steps) + " steps; raise solver.max_steps or check the model)"; break;
@@ -243,7 +238,7 @@ std::string Simulator::Impl::DescribeFailure(int flag, double t) {
     N_VDestroy(ewt);
   }
   if (worst >= 0) {
-    msg += "; state '" + info.states[worst].name + "' = " + Num(x[worst]) + " " + info.states[worst].unit.text;
+    msg += "; state '" + info.states[worst].name + "' = " + model::FormatNumber(x[worst]) + " " + info.states[worst].unit.text;
   }
   if (!last_error.empty()) msg += " [" + last_error + "]";
   return msg;
@@ -277,8 +272,8 @@ SimResult Simulator::Impl::Run() {
         const Event& e = events[k];
         double nt = std::isnan(e.every) ? kInf : next_time[k] + e.every;
         if (nt <= next_time[k]) {  // the period vanishes against the time: it would never advance
-          error = "event '" + e.name + "': period " + Num(e.every) + " " + info.time_unit.text +
-                  " is too small to advance from t = " + Num(now) + " " + info.time_unit.text;
+          error = "event '" + e.name + "': period " + model::FormatNumber(e.every) + " " + info.time_unit.text +
+                  " is too small to advance from t = " + model::FormatNumber(now) + " " + info.time_unit.text;
           return false;
         }
         if (!std::isnan(e.until) && nt > e.until + 1e-12) nt = kInf;
@@ -319,10 +314,10 @@ SimResult Simulator::Impl::Run() {
       CVodeGetRootInfo(cvode, found.data());
       const auto& vol = info.states[std::max(info.volume_state, 0)];
       if (vmax_root >= 0 && found[vmax_root] != 0) {
-        return finish(false, "vessel overflow at t = " + Num(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + Num(info.volume_max) + " " + vol.unit.text);
+        return finish(false, "vessel overflow at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + model::FormatNumber(info.volume_max) + " " + vol.unit.text);
       }
       if (vmin_root >= 0 && found[vmin_root] != 0) {
-        return finish(false, "vessel emptied at t = " + Num(t) + " " + info.time_unit.text + ": " + vol.name + " fell to " + Num(info.volume_min) + " " + vol.unit.text);
+        return finish(false, "vessel emptied at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " fell to " + model::FormatNumber(info.volume_min) + " " + vol.unit.text);
       }
       bool fired = false;
       for (size_t k = 0; k < events.size(); ++k) {
@@ -366,12 +361,12 @@ SimResult Simulator::Impl::Run() {
       const double v = x[info.volume_state];
       const auto& vs = info.states[info.volume_state];
       if (v > info.volume_max * (1 + 1e-9)) {
-        return finish(false, "vessel overflow at t = " + Num(t) + " " + info.time_unit.text + ": " + vs.name + " = " + Num(v) + " " + vs.unit.text + " exceeds its maximum " + Num(info.volume_max));
+        return finish(false, "vessel overflow at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vs.name + " = " + model::FormatNumber(v) + " " + vs.unit.text + " exceeds its maximum " + model::FormatNumber(info.volume_max));
       }
     }
     for (int i = 0; i < n; ++i) {
       if (!std::isfinite(x[i])) {
-        return finish(false, "state '" + info.states[i].name + "' became " + Num(x[i]) + " at t = " + Num(t) + " " + info.time_unit.text);
+        return finish(false, "state '" + info.states[i].name + "' became " + model::FormatNumber(x[i]) + " at t = " + model::FormatNumber(t) + " " + info.time_unit.text);
       }
     }
     if (opt.on_progress) opt.on_progress(t);
