@@ -18,17 +18,29 @@ int Verify(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   std::string db = *a.Get("--db");
-  if (!std::filesystem::exists(db)) {
+  const bool postgres = rec::IsPostgresUri(db);  // postgresql://user@host:port/db
+  if (!postgres && !std::filesystem::exists(db)) {
     std::fprintf(stderr, "audit verify: no database '%s'\n", db.c_str());
     return kExitIoError;
   }
   rec::VerifyOptions o;
   try {
-    std::string cps = a.Get("--checkpoints").value_or(db + ".checkpoints");
-    if (a.Get("--checkpoints") || std::filesystem::exists(cps)) o.checkpoint_file = cps;
-    std::string pub = a.Get("--public-key").value_or(db + ".audit-key.pub");
-    if (a.Get("--public-key") || std::filesystem::exists(pub)) o.public_key = rec::LoadPublicKey(pub);
-    auto summary = rec::VerifyAuditTrailFile(db, o);
+    // Side files: next to a SQLite file; for PostgreSQL in $BIOTWIN_KEY_DIR/<dbname>.*.
+    std::string base = rec::SideFileBase(db);
+    std::string cps = a.Get("--checkpoints").value_or(base.empty() ? "" : base + ".checkpoints");
+    if (a.Get("--checkpoints") || (!cps.empty() && std::filesystem::exists(cps))) o.checkpoint_file = cps;
+    std::string pub = a.Get("--public-key").value_or(base.empty() ? "" : base + ".audit-key.pub");
+    if (a.Get("--public-key") || (!pub.empty() && std::filesystem::exists(pub))) o.public_key = rec::LoadPublicKey(pub);
+    std::unique_ptr<rec::Connection> conn;
+    if (postgres) {
+      try {
+        conn = rec::OpenPostgres(db);
+      } catch (const rec::Error& e) {
+        std::fprintf(stderr, "audit verify: %s\n", e.what());
+        return kExitIoError;  // like a missing file
+      }
+    }
+    auto summary = postgres ? rec::VerifyAuditTrail(*conn, o) : rec::VerifyAuditTrailFile(db, o);
     std::fputs(summary.Report().c_str(), summary.ok ? stdout : stderr);
     return summary.ok ? kExitOk : kExitVerifyFailed;
   } catch (const rec::Error& e) {
@@ -39,7 +51,9 @@ int Verify(const std::vector<std::string>& args) {
 }
 
 std::unique_ptr<rec::RecordStore> OpenExisting(const std::string& db) {
-  if (!std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
+  if (!rec::IsPostgresUri(db) && !std::filesystem::exists(db)) {
+    throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
+  }
   rec::StoreOptions o;
   o.sqlite.create_if_missing = false;
   return rec::RecordStore::Open(db, o);
@@ -123,7 +137,7 @@ BIOTWIN_REGISTER_COMMAND(Command{
 
 BIOTWIN_REGISTER_COMMAND(Command{
     "audit verify", "verify the audit trail's hash chain and signed checkpoints",
-    "biotwin audit verify --db FILE [--checkpoints FILE] [--public-key FILE]\n"
+    "biotwin audit verify --db FILE|postgresql://URI [--checkpoints FILE] [--public-key FILE]\n"
     "  Recomputes the hash chain and checks the signed head and checkpoints. Defaults:\n"
     "  --checkpoints FILE.checkpoints and --public-key FILE.audit-key.pub when they exist.\n"
     "  Exit 0: intact. Exit 5: names the first bad entry (seq) and the kind of break\n"

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "record/audit.h"
@@ -15,13 +16,37 @@
 
 namespace biotwin::record {
 
+std::string SideFileBase(const std::string& location, const std::string& key_dir) {
+  if (!IsPostgresUri(location)) return location;
+  std::string dir = key_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("BIOTWIN_KEY_DIR");
+    if (env) dir = env;
+  }
+  if (dir.empty()) return "";
+  std::string name = PostgresDatabaseName(location);
+  for (char& c : name) {
+    if (c == '/' || c == '\\') c = '_';
+  }
+  return (std::filesystem::path(dir) / name).string();
+}
+
 std::unique_ptr<RecordStore> RecordStore::Open(const std::string& path, StoreOptions options) {
   std::unique_ptr<RecordStore> s(new RecordStore());
   s->path_ = path;
-  if (options.signing_key_path.empty()) options.signing_key_path = path + ".audit-key";
-  if (options.checkpoint_file.empty()) options.checkpoint_file = path + ".checkpoints";
+  bool postgres = IsPostgresUri(path);
+  if (options.signing_key_path.empty() || options.checkpoint_file.empty()) {
+    std::string base = SideFileBase(path, options.key_dir);
+    if (base.empty()) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "a PostgreSQL store needs a directory for its signing key and checkpoint file: "
+                  "set StoreOptions::key_dir or BIOTWIN_KEY_DIR");
+    }
+    if (options.signing_key_path.empty()) options.signing_key_path = base + ".audit-key";
+    if (options.checkpoint_file.empty()) options.checkpoint_file = base + ".checkpoints";
+  }
   s->options_ = std::move(options);
-  s->db_ = OpenSqlite(path, s->options_.sqlite);
+  s->db_ = postgres ? OpenPostgres(path, s->options_.postgres) : OpenSqlite(path, s->options_.sqlite);
   CreateSchema(*s->db_);
 
   const std::string& key_path = s->options_.signing_key_path;

@@ -12,6 +12,7 @@
 
 #include "record/crypto.h"
 #include "record/store.h"
+#include "record/store_postgres.h"
 
 namespace biotwin::record {
 
@@ -31,6 +32,11 @@ struct StoreOptions {
   // File outside the database to which signed checkpoints are appended. Empty:
   // "<db>.checkpoints". The public key is written next to it as "<db>.audit-key.pub".
   std::string checkpoint_file;
+  // PostgreSQL only (the location is a URI): directory that holds the side files a SQLite store
+  // keeps next to its file, named after the database: "<key_dir>/<dbname>.audit-key" (+ ".pub")
+  // and "<key_dir>/<dbname>.checkpoints". Empty: $BIOTWIN_KEY_DIR; if that is unset too, Open()
+  // refuses (kInvalidArgument) unless signing_key_path and checkpoint_file are both given.
+  std::string key_dir;
   int checkpoint_every = 100;  // audit entries between signed checkpoints
   PasswordCost password_cost = PasswordCost::kModerate;
   int max_failed_logins = 5;
@@ -39,11 +45,18 @@ struct StoreOptions {
   // come from the system clock.
   std::function<int64_t()> session_clock;
   SqliteOptions sqlite;
+  PostgresOptions postgres;
 };
+
+// Where the side files of the store at `location` live by default: "<db>" for a SQLite file,
+// "<key_dir>/<dbname>" for a PostgreSQL URI (key_dir: the argument, else $BIOTWIN_KEY_DIR; empty
+// result if neither is set). Append ".audit-key", ".audit-key.pub" or ".checkpoints".
+std::string SideFileBase(const std::string& location, const std::string& key_dir = "");
 
 class RecordStore {
  public:
-  // Opens or creates the store at `path` (a SQLite file). Throws Error(kStorage/kCrypto).
+  // Opens or creates the store at `path`: a SQLite file, or a PostgreSQL server when `path` is a
+  // URI ("postgresql://user@host:port/db"). Throws Error(kStorage/kCrypto/kInvalidArgument).
   static std::unique_ptr<RecordStore> Open(const std::string& path, StoreOptions options = {});
   ~RecordStore();
 

@@ -2,6 +2,9 @@
 // defence in depth only: the verifier (audit_verify.cc) detects changes without trusting them.
 #include "record/record_store.h"
 
+#include <string>
+#include <string_view>
+
 namespace biotwin::record {
 
 namespace {
@@ -157,12 +160,62 @@ CREATE TABLE IF NOT EXISTS ts_sample (
 CREATE INDEX IF NOT EXISTS ts_sample_tag_time ON ts_sample(tag_id, t);
 )SQL";
 
+// PostgreSQL: the same tables from the same text, with the dialect's types, identity columns for
+// AUTOINCREMENT / rowid aliases, and PL/pgSQL triggers for the append-only rules.
+void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+}
+
+constexpr const char* kPostgresTriggers = R"SQL(
+CREATE OR REPLACE FUNCTION biotwin_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE OR REPLACE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION biotwin_refuse('audit trail is append-only');
+CREATE OR REPLACE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION biotwin_refuse('audit trail is append-only');
+CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION biotwin_refuse('audit trail is append-only');
+CREATE OR REPLACE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
+  FOR EACH ROW EXECUTE FUNCTION biotwin_refuse('checkpoints are append-only');
+CREATE OR REPLACE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+  FOR EACH ROW EXECUTE FUNCTION biotwin_refuse('checkpoints are append-only');
+CREATE OR REPLACE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION biotwin_refuse('checkpoints are append-only');
+CREATE OR REPLACE TRIGGER app_user_no_delete BEFORE DELETE ON app_user
+  FOR EACH ROW EXECUTE FUNCTION biotwin_refuse('users are deactivated, never deleted');
+CREATE OR REPLACE TRIGGER app_user_no_truncate BEFORE TRUNCATE ON app_user
+  FOR EACH STATEMENT EXECUTE FUNCTION biotwin_refuse('users are deactivated, never deleted');
+)SQL";
+
+std::string PostgresSchema() {
+  std::string s = kSchema;
+  // SQLite triggers (CREATE TRIGGER ... END;) are replaced by kPostgresTriggers.
+  for (size_t p = s.find("CREATE TRIGGER"); p != std::string::npos; p = s.find("CREATE TRIGGER", p)) {
+    s.erase(p, s.find("END;", p) + 4 - p);
+  }
+  ReplaceAll(s, "id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+  ReplaceAll(s, "id INTEGER PRIMARY KEY,", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,");
+  ReplaceAll(s, "INTEGER", "BIGINT");  // SQLite integers are 64-bit
+  ReplaceAll(s, "REAL", "DOUBLE PRECISION");
+  ReplaceAll(s, "BLOB", "BYTEA");
+  // The historian orders equal times by insertion order (SQLite's rowid).
+  ReplaceAll(s, "  batch_id BIGINT\n);", "  batch_id BIGINT,\n  rowid BIGINT GENERATED ALWAYS AS IDENTITY\n);");
+  return s + kPostgresTriggers;
+}
+
 }  // namespace
 
 void CreateSchema(Connection& db) {
   {
     // Already at this version: no write transaction needed.
-    auto q = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='meta'");
+    auto q = db.Prepare(db.dialect() == Dialect::kPostgres
+                            ? "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE "
+                              "schemaname = current_schema() AND tablename = 'meta'"
+                            : "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='meta'");
     q->Step();
     if (q->ColumnInt(0) == 1) {
       auto v = db.Prepare("SELECT value FROM meta WHERE key='schema_version'");
@@ -170,7 +223,7 @@ void CreateSchema(Connection& db) {
     }
   }
   Transaction tx(db);
-  db.Exec(kSchema);
+  db.Exec(db.dialect() == Dialect::kPostgres ? PostgresSchema() : std::string(kSchema));
   db.Prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)")
       ->Bind(std::to_string(kSchemaVersion))
       .Run();

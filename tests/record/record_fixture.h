@@ -14,13 +14,22 @@
 #include "record/record.h"
 #include "test_paths.h"
 
+// Defined by postgres_test.cc: RecordTest then runs against a real PostgreSQL server.
+#ifdef BIOTWIN_RECORD_TEST_POSTGRES
+#include "postgres_fixture.h"
+#endif
+
 namespace biotwin::record::testing {
 
 inline constexpr const char* kPassword = "correct horse 1";
 
-// Executes SQL on a database file directly through the SQLite C API (no triggers dropped unless
+// Executes SQL on a database file directly through the SQLite C API (on the PostgreSQL server
+// through libpq when the tests run against PostgreSQL) (no triggers dropped unless
 // the SQL does it). Returns the SQLite error text, or "" on success.
 inline std::string RawExec(const std::string& path, const std::string& sql) {
+#ifdef BIOTWIN_RECORD_TEST_POSTGRES
+  if (IsPostgresUri(path)) return PgRawExec(path, sql);  // the same tamperer, through libpq
+#endif
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   char* err = nullptr;
@@ -32,6 +41,9 @@ inline std::string RawExec(const std::string& path, const std::string& sql) {
 }
 
 inline int64_t RawInt(const std::string& path, const std::string& sql) {
+#ifdef BIOTWIN_RECORD_TEST_POSTGRES
+  if (IsPostgresUri(path)) return PgRawInt(path, sql);
+#endif
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* st = nullptr;
@@ -48,7 +60,12 @@ class RecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = biotwin::testing::TempDir();
+#ifdef BIOTWIN_RECORD_TEST_POSTGRES
+    if (!PostgresServer::Instance()) GTEST_FAIL() << "no PostgreSQL server";
+    path_ = PostgresServer::Instance()->CreateDatabase();  // side files go to key_dir = dir_
+#else
     path_ = dir_ + "/records.db";
+#endif
     Reopen();
   }
   void TearDown() override {
@@ -59,6 +76,7 @@ class RecordTest : public ::testing::Test {
     StoreOptions o;
     o.password_cost = PasswordCost::kInteractive;
     o.checkpoint_every = 5;
+    o.key_dir = dir_;  // used by PostgreSQL stores only (SQLite keeps "<db>.audit-key" etc.)
     o.session_timeout = std::chrono::seconds(600);
     o.session_clock = [this] { return now_; };
     return o;
