@@ -9,6 +9,7 @@
 #include "io/progress.h"
 #include "io/run_output.h"
 #include "model/model.h"
+#include "model/quantity.h"
 #include "record/record.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -123,13 +124,11 @@ int RunSimulate(const std::vector<std::string>& args) {
                                : sim::LoadScenarioFile(scenario_path, info);
     for (const auto& s : sets) sim::ApplySetting(s, info, &sc);
     if (!until.empty()) {
-      char* end = nullptr;
-      double t = std::strtod(until.c_str(), &end);
-      std::string unit(end);
-      unit.erase(0, unit.find_first_not_of(" ["));
-      if (!unit.empty() && unit.back() == ']') unit.pop_back();
-      if (end == until.c_str()) throw std::invalid_argument("--until: '" + until + "' is not a time");
-      sc.t_end = unit.empty() ? t : model::ConvertValue(t, model::ParseUnit(unit), info.time_unit);
+      try {
+        sc.t_end = model::ParseQuantity(until, info.time_unit);
+      } catch (const model::UnitError& e) {
+        throw std::invalid_argument(std::string("--until: ") + e.what());
+      }
     }
     if (std::isnan(sc.t_end)) throw std::invalid_argument("no end time: give --until T or 'until:' in the scenario");
     if (!(sc.t_end > sc.t_begin)) {

@@ -6,6 +6,7 @@
 
 #include "model/content_hash.h"
 #include "model/model_loader.h"
+#include "model/quantity.h"
 
 namespace biotwin::model::internal {
 
@@ -86,25 +87,21 @@ void Loader::BuildOutputs(const YAML::Node& node) {
 int Loader::ActionValue(const YAML::Node& node, const std::string& field, const Unit& target) {
   Tape& tape = tapes_.actions;
   if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end != s.c_str() && *end == '\0') {  // a bare number is in the target's unit
-      return tape.AddOutput(tape.Const(v));
-    }
-    // A quantity such as "5 mL" or "5 [mL]" converts to the target's unit.
-    std::string rest(end != nullptr ? end : "");
-    size_t a = rest.find_first_not_of(" \t[");
-    size_t b = rest.find_last_not_of(" \t]");
-    if (end != s.c_str() && a != std::string::npos) {
-      try {
-        Unit u = ParseUnit(rest.substr(a, b - a + 1));
-        return tape.AddOutput(tape.Const(ConvertValue(v, u, target)));
-      } catch (const UnitError& e) {
-        if (!rest.empty() && rest.find_first_of("+-*/^()") == std::string::npos) {
-          yaml_.Fail(node, field, std::string(e.what()) + " (expected a quantity in " + target.text + ")");
+    // A bare number is in the target's unit; a quantity such as "5 mL" converts to it; any other
+    // text is an expression.
+    double v = 0.0;
+    std::string error;
+    const std::string& text = node.Scalar();
+    switch (TryParseQuantity(text, target, &v, &error)) {
+      case QuantityParse::kOk:
+        return tape.AddOutput(tape.Const(v));
+      case QuantityParse::kBadUnit:
+        if (text.find_first_of("+-*/^()") == std::string::npos) {
+          yaml_.Fail(node, field, error + " (expected a quantity in " + target.text + ")");
         }
-      }
+        break;
+      case QuantityParse::kNotANumber:
+        break;
     }
   }
   Source src = ParseExpr(node, field);

@@ -1,5 +1,7 @@
 #include "model/yaml_util.h"
 
+#include "model/quantity.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -106,20 +108,10 @@ Unit YamlReader::UnitOf(const YAML::Node& node, const std::string& field) const 
 double YamlReader::Quantity(const YAML::Node& node, const std::string& field,
                             const Unit& default_unit) const {
   if (!node.IsScalar()) Fail(node, field, "expected a number or a quantity such as '9 h'");
-  const std::string& s = node.Scalar();
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str()) Fail(node, field, "expected a number or a quantity such as '9 h', got '" + s + "'");
-  std::string rest(end);
-  size_t a = rest.find_first_not_of(" \t");
-  if (a == std::string::npos) return v;
-  rest = rest.substr(a);
-  if (!rest.empty() && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
   try {
-    Unit u = ParseUnit(rest);
-    return ConvertValue(v, u, default_unit);
+    return ParseQuantity(node.Scalar(), default_unit);
   } catch (const UnitError& e) {
-    Fail(node, field, std::string(e.what()) + " (expected a quantity in " + default_unit.text + ")");
+    Fail(node, field, e.what());
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "model/content_hash.h"
+#include "model/quantity.h"
 #include "model/yaml_util.h"
 
 namespace biotwin::sim {
@@ -296,16 +297,9 @@ void ApplySetting(const std::string& assignment, const model::ModelInfo& info, S
   }
   std::string name = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
-  char* end = nullptr;
-  double v = std::strtod(value.c_str(), &end);
-  if (end == value.c_str()) throw std::invalid_argument("--set " + name + ": '" + value + "' is not a number");
-  std::string unit_text(end);
-  unit_text.erase(0, unit_text.find_first_not_of(" \t["));
-  if (!unit_text.empty() && unit_text.back() == ']') unit_text.pop_back();
   auto convert = [&](const Unit& target) {
-    if (unit_text.empty()) return v;
     try {
-      return model::ConvertValue(v, model::ParseUnit(unit_text), target);
+      return model::ParseQuantity(value, target);
     } catch (const model::UnitError& e) {
       throw std::invalid_argument("--set " + name + ": " + e.what());
     }
