@@ -13,7 +13,8 @@ namespace {
 namespace rec = biotwin::record;
 
 std::unique_ptr<rec::RecordStore> OpenExisting(const std::string& db) {
-  if (!std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
+  // A postgresql:// URI names a server database (no file to check), like `audit` commands.
+  if (!rec::IsPostgresUri(db) && !std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
   rec::StoreOptions o;
   o.sqlite.create_if_missing = false;
   return rec::RecordStore::Open(db, o);
@@ -103,16 +104,16 @@ int Sign(const std::vector<std::string>& args) {
 
 BIOTWIN_REGISTER_COMMAND(Command{
     "batch export", "export a batch record as JSON and human-readable HTML",
-    "biotwin batch export --db FILE --batch ID --out DIR [--user NAME]\n"
+    "biotwin batch export --db FILE|postgresql://URI --batch ID --out DIR [--user NAME]\n"
     "  Writes DIR/batch-ID.json and DIR/batch-ID.html (signatures with printed name, meaning and\n"
     "  UTC time; 'modified after entry' markers). The export is audited; without --user it is\n"
     "  attributed to the operating-system account.",
     Export});
 BIOTWIN_REGISTER_COMMAND(Command{"batch list", "list the batches in a record store",
-                                 "biotwin batch list --db FILE", ListCmd});
+                                 "biotwin batch list --db FILE|postgresql://URI", ListCmd});
 BIOTWIN_REGISTER_COMMAND(Command{
     "batch sign", "e-sign a batch record (authored, reviewed, approved, released)",
-    "biotwin batch sign --db FILE --batch ID --user NAME --meaning authored|reviewed|approved|released\n"
+    "biotwin batch sign --db FILE|postgresql://URI --batch ID --user NAME --meaning authored|reviewed|approved|released\n"
     "  Password from BIOTWIN_PASSWORD or stdin, required on every signing.",
     Sign});
 

@@ -24,7 +24,8 @@ int Fail(const char* cmd, const rec::Error& e) {
 }
 
 std::unique_ptr<rec::RecordStore> Open(const std::string& db, bool create) {
-  if (!create && !std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
+  // A postgresql:// URI names a server database (no file to check), like `audit` commands.
+  if (!create && !rec::IsPostgresUri(db) && !std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
   rec::StoreOptions o;
   o.sqlite.create_if_missing = create;
   return rec::RecordStore::Open(db, o);
@@ -117,24 +118,24 @@ int List(const std::vector<std::string>& args) {
 }
 
 BIOTWIN_REGISTER_COMMAND(Command{"user init", "create the first administrator of a new record store",
-                                 "biotwin user init --db FILE --user NAME --name \"Printed Name\"\n"
+                                 "biotwin user init --db FILE|postgresql://URI --user NAME --name \"Printed Name\"\n"
                                  "  Password from BIOTWIN_NEW_PASSWORD or stdin. Only works on a store without users.",
                                  Init});
 BIOTWIN_REGISTER_COMMAND(Command{"user add", "create a user (admin only, audited)",
-                                 "biotwin user add --db FILE --user ADMIN --new NAME --name \"Printed Name\" "
+                                 "biotwin user add --db FILE|postgresql://URI --user ADMIN --new NAME --name \"Printed Name\" "
                                  "--role admin|engineer|operator|qa|qp --reason TEXT\n"
                                  "  Passwords: BIOTWIN_PASSWORD (admin), BIOTWIN_NEW_PASSWORD (new user), else stdin.",
                                  Add});
 BIOTWIN_REGISTER_COMMAND(Command{"user deactivate", "deactivate a user (never deleted, ID never reused)",
-                                 "biotwin user deactivate --db FILE --user ADMIN --target NAME --reason TEXT", Deactivate});
+                                 "biotwin user deactivate --db FILE|postgresql://URI --user ADMIN --target NAME --reason TEXT", Deactivate});
 BIOTWIN_REGISTER_COMMAND(Command{"user unlock", "unlock an account locked after failed logins",
-                                 "biotwin user unlock --db FILE --user ADMIN --target NAME --reason TEXT", Unlock});
+                                 "biotwin user unlock --db FILE|postgresql://URI --user ADMIN --target NAME --reason TEXT", Unlock});
 BIOTWIN_REGISTER_COMMAND(Command{"user reset-password", "set a temporary password (change forced at next login)",
-                                 "biotwin user reset-password --db FILE --user ADMIN --target NAME --reason TEXT\n"
+                                 "biotwin user reset-password --db FILE|postgresql://URI --user ADMIN --target NAME --reason TEXT\n"
                                  "  Temporary password from BIOTWIN_NEW_PASSWORD or stdin.",
                                  Reset});
 BIOTWIN_REGISTER_COMMAND(Command{"user list", "list user accounts (admin only)",
-                                 "biotwin user list --db FILE --user ADMIN", List});
+                                 "biotwin user list --db FILE|postgresql://URI --user ADMIN", List});
 
 }  // namespace
 }  // namespace biotwin::cli

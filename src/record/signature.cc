@@ -4,6 +4,7 @@
 #include "record/batch.h"
 #include "record/crypto.h"
 #include "record/error.h"
+#include "record/recipe.h"
 #include "record/record_store.h"
 #include "record/users.h"
 
@@ -73,6 +74,7 @@ std::string Signatures::ContentHash(std::string_view record_type, std::string_vi
     }
     return store_.batches().ContentHash(id);
   }
+  if (record_type == "recipe") return RecipeContentHash(store_, record_id);  // "NAME@vN"
   throw Error(ErrorCode::kInvalidArgument, "records of type '" + std::string(record_type) +
                                                "' cannot be signed");
 }

@@ -28,6 +28,7 @@ constexpr Grant kMatrix[] = {
     {Action::kBatchExport,     false, true,  false, true,  true,  true},
     {Action::kDeviationRecord, false, true,  true,  true,  false, true},
     {Action::kPhaseCommand,    false, true,  true,  false, false, true},
+    {Action::kRecipeAuthor,    false, true,  false, false, false, false},
     {Action::kHistorianWrite,  false, true,  true,  false, false, true},
     {Action::kHistorianRead,   false, true,  true,  true,  true,  true},
     {Action::kSignAuthored,    false, true,  true,  false, false, false},
@@ -73,6 +74,7 @@ const char* ActionName(Action action) {
     case Action::kBatchExport: return "batch.export";
     case Action::kDeviationRecord: return "deviation.record";
     case Action::kPhaseCommand: return "phase.command";
+    case Action::kRecipeAuthor: return "recipe.author";
     case Action::kHistorianWrite: return "historian.write";
     case Action::kHistorianRead: return "historian.read";
     case Action::kSignAuthored: return "sign.authored";

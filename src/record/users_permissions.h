@@ -30,6 +30,7 @@ enum class Action {
   kBatchExport,      // export JSON / HTML batch records
   kDeviationRecord,  // record a deviation
   kPhaseCommand,     // ISA-88 phase commands
+  kRecipeAuthor,     // import / save a new master recipe version
   kHistorianWrite,   // ingest time series
   kHistorianRead,    // query time series
   kSignAuthored,     // e-signature meanings

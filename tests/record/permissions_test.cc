@@ -2,6 +2,7 @@
 // independent table written here, plus a check that real entry points enforce it.
 #include <map>
 
+#include "record/recipe.h"
 #include "record_fixture.h"
 
 namespace biotwin::record::testing {
@@ -13,7 +14,7 @@ const std::map<Role, std::set<std::string>>& Expected() {
       {Role::kAdmin, {"user.manage", "user.unlock", "audit.read", "audit.verify", "audit.checkpoint", "store.backup"}},
       {Role::kEngineer, {"audit.read", "batch.create", "batch.record_data", "batch.edit", "batch.finish",
                          "batch.export", "deviation.record", "phase.command", "historian.write",
-                         "historian.read", "sign.authored", "sign.reviewed"}},
+                         "historian.read", "sign.authored", "sign.reviewed", "recipe.author"}},
       {Role::kOperator, {"batch.record_data", "batch.finish", "deviation.record", "phase.command",
                          "historian.write", "historian.read", "sign.authored"}},
       {Role::kQa, {"audit.read", "audit.verify", "batch.export", "deviation.record", "historian.read",
@@ -36,7 +37,7 @@ TEST(PermissionMatrix, P11_07_SEC_05_EveryRoleActionPairMatchesTheExpectedTable)
       ++pairs;
     }
   }
-  EXPECT_EQ(pairs, 6 * 19);
+  EXPECT_EQ(pairs, 6 * 20);
   // Every action in the expected table exists (no typo hides a missing grant).
   std::set<std::string> names;
   for (int a = 0; a < kActionCount; ++a) names.insert(ActionName(static_cast<Action>(a)));
@@ -51,7 +52,8 @@ TEST(PermissionMatrix, A11_10_DI_04_SeparationOfDuties) {
     EXPECT_EQ(IsAllowed(role, Action::kSignReleased), role == Role::kQp) << RoleName(role);
   }
   for (Action a : {Action::kBatchCreate, Action::kBatchRecordData, Action::kBatchEdit, Action::kSignAuthored,
-                   Action::kSignReviewed, Action::kSignApproved, Action::kSignReleased, Action::kHistorianWrite}) {
+                   Action::kSignReviewed, Action::kSignApproved, Action::kSignReleased, Action::kHistorianWrite,
+                   Action::kRecipeAuthor}) {
     EXPECT_FALSE(IsAllowed(Role::kAdmin, a)) << ActionName(a);
   }
   for (int a = 0; a < kActionCount; ++a) {
@@ -88,6 +90,12 @@ bool EntryPointTest::Permitted(const Principal& who, Action action, int64_t batc
       case Action::kBatchExport: ExportBatch(s, who, batch, t.dir_ + "/export"); break;
       case Action::kDeviationRecord: s.batches().RecordDeviation(who, batch, "minor", "x", "check"); break;
       case Action::kPhaseCommand: s.phases().Command(who, phase, PhaseCommand::kStart, "check"); break;
+      case Action::kRecipeAuthor:
+        Recipes(s).Save(who,
+                        "recipe: r\nprocedure:\n  name: p\n  unit_procedures:\n    - name: u\n      unit: br1\n"
+                        "      operations:\n        - name: o\n          phases:\n            - {name: x, type: t}\n",
+                        "check.yaml", "check");
+        break;
       case Action::kHistorianWrite: {
         Sample row{"T", "degC", 1, 37, kQualityGood, "probe"};
         s.historian().Ingest(who, std::span<const Sample>(&row, 1));
