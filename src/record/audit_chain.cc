@@ -81,7 +81,11 @@ std::vector<Checkpoint> ParseCheckpoints(std::string_view text, const std::strin
     try {
       auto j = nlohmann::json::parse(line);
       Checkpoint c;
-      c.seq = j.at("seq").get<int64_t>();
+      // An integer, not a float coerced to one (4e51 would be undefined behaviour; found by
+      // scripts/fuzz): anything else is a malformed line.
+      const auto& seq = j.at("seq");
+      if (!seq.is_number_integer()) throw std::invalid_argument("seq is not an integer");
+      c.seq = seq.get<int64_t>();
       c.entry_hash = j.at("entry_hash").get<std::string>();
       c.utc = j.at("utc").get<std::string>();
       c.public_key = j.at("public_key").get<std::string>();

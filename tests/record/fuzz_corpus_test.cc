@@ -38,5 +38,14 @@ TEST(FuzzCorpus, SEC_14_ValidSeedsAreAcceptedByTheirReaders) {
   EXPECT_THROW(ParseCheckpoints(read("checkpoints-torn"), "seed"), Error);
 }
 
+// Found by scripts/fuzz (UBSan): a float sequence number was converted to int64 (undefined
+// behaviour for 4e51); it is now a malformed line like any other.
+TEST(FuzzCorpus, SEC_14_FloatSequenceNumberIsAMalformedCheckpoint) {
+  const std::string dir = biotwin::testing::SourcePath("tests/record/fuzz/corpus/");
+  std::ifstream in(dir + "checkpoints-regression-float-seq", std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THROW(ParseCheckpoints(b.substr(1), "seed"), Error);
+}
+
 }  // namespace
 }  // namespace biotwin::record
