@@ -50,15 +50,6 @@ int Verify(const std::vector<std::string>& args) {
   }
 }
 
-std::unique_ptr<rec::RecordStore> OpenExisting(const std::string& db) {
-  if (!rec::IsPostgresUri(db) && !std::filesystem::exists(db)) {
-    throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
-  }
-  rec::StoreOptions o;
-  o.sqlite.create_if_missing = false;
-  return rec::RecordStore::Open(db, o);
-}
-
 int Show(const std::vector<std::string>& args) {
   auto a = rec::ParseCliArgs(args, {"--db", "--user", "--object-type", "--object-id", "--after", "--limit"});
   if (!a.error.empty() || !a.Get("--db") || !a.Get("--user")) {
@@ -66,7 +57,7 @@ int Show(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     auto who = store->users().Authenticate(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "));
     rec::AuditQuery q;
     q.object_type = a.Get("--object-type");
@@ -96,7 +87,7 @@ int CheckpointCmd(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     auto who = store->users().Authenticate(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "));
     auto c = store->audit().CreateCheckpoint(who);
     if (auto out = a.Get("--out")) store->audit().ExportCheckpoints(*out);
@@ -116,7 +107,7 @@ int BackupCmd(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     auto who = store->users().Authenticate(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "));
     std::string hash = store->audit().Backup(who, *a.Get("--out"));
     std::printf("verified backup %s (sha256 %s)\n", a.Get("--out")->c_str(), hash.c_str());

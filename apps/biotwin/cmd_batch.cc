@@ -12,14 +12,6 @@ namespace {
 
 namespace rec = biotwin::record;
 
-std::unique_ptr<rec::RecordStore> OpenExisting(const std::string& db) {
-  // A postgresql:// URI names a server database (no file to check), like `audit` commands.
-  if (!rec::IsPostgresUri(db) && !std::filesystem::exists(db)) throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
-  rec::StoreOptions o;
-  o.sqlite.create_if_missing = false;
-  return rec::RecordStore::Open(db, o);
-}
-
 int Fail(const char* cmd, const rec::Error& e) {
   std::fprintf(stderr, "%s: %s\n", cmd, e.what());
   if (e.code() == rec::ErrorCode::kIo) return kExitIoError;
@@ -52,7 +44,7 @@ int Export(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     auto who = Actor(*store, a, "cli-export");
     auto [json, html] = rec::ExportBatch(*store, who, BatchId(a), *a.Get("--out"));
     std::printf("wrote %s\nwrote %s\n", json.c_str(), html.c_str());
@@ -69,7 +61,7 @@ int ListCmd(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     std::printf("id\tname\tstatus\tstarted (UTC)\tmodel\n");
     for (const auto& h : store->batches().List()) {
       std::printf("%lld\t%s\t%s\t%s\t%s %s\n", static_cast<long long>(h.id), h.name.c_str(),
@@ -91,7 +83,7 @@ int Sign(const std::vector<std::string>& args) {
   try {
     auto meaning = rec::ParseMeaning(*a.Get("--meaning"));
     if (!meaning) throw rec::Error(rec::ErrorCode::kInvalidArgument, "meaning must be authored, reviewed, approved or released");
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     // Both components every time (Part 11 §11.200): the password is asked for on every signing.
     auto sig = store->signatures().Sign(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "), "batch",
                                         std::to_string(BatchId(a)), *meaning);

@@ -12,15 +12,6 @@ namespace {
 
 namespace rec = biotwin::record;
 
-std::unique_ptr<rec::RecordStore> OpenExisting(const std::string& db) {
-  if (!rec::IsPostgresUri(db) && !std::filesystem::exists(db)) {
-    throw rec::Error(rec::ErrorCode::kIo, "no database '" + db + "'");
-  }
-  rec::StoreOptions o;
-  o.sqlite.create_if_missing = false;
-  return rec::RecordStore::Open(db, o);
-}
-
 int Fail(const char* cmd, const rec::Error& e) {
   std::fprintf(stderr, "%s: %s\n", cmd, e.what());
   if (e.code() == rec::ErrorCode::kIo) return kExitIoError;
@@ -38,7 +29,7 @@ int Import(const std::vector<std::string>& args) {
   try {
     std::string text;
     rec::ReadRecipeFile(*a.Get("--file"), &text);  // file:line errors before asking for a password
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     auto who = store->users().Authenticate(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "));
     auto v = rec::Recipes(*store).Save(who, text, *a.Get("--file"), *a.Get("--reason"));
     std::printf("stored %s (sha256 %s) by %s\n", v.RecordId().c_str(), v.content_hash.c_str(), v.author.c_str());
@@ -55,7 +46,7 @@ int ListCmd(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     rec::Recipes recipes(*store);
     std::printf("name\tversion\tstatus\tsaved (UTC)\tauthor\tsha256\treason\n");
     for (const auto& v : recipes.List()) {
@@ -86,7 +77,7 @@ int Show(const std::vector<std::string>& args) {
         throw rec::Error(rec::ErrorCode::kInvalidArgument, "--version must be a number");
       }
     }
-    auto store = OpenExisting(*a.Get("--db"));
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
     rec::Recipes recipes(*store);
     auto v = recipes.Get(*a.Get("--id"), version);
     std::printf("recipe:   %s\nversion:  %lld\nsha256:   %s\nsaved:    %s by %s\nreason:   %s\nstatus:   %s\n",

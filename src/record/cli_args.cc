@@ -1,4 +1,7 @@
 #include "record/cli_args.h"
+#include "record/error.h"
+#include "record/record_store.h"
+#include <filesystem>
 
 #include <termios.h>
 #include <unistd.h>
@@ -48,6 +51,15 @@ std::string ReadSecret(const std::string& env, const std::string& prompt) {
     std::fprintf(stderr, "\n");
   }
   return line;
+}
+
+std::unique_ptr<RecordStore> OpenExistingStore(const std::string& db) {
+  if (!IsPostgresUri(db) && !std::filesystem::exists(db)) {
+    throw Error(ErrorCode::kIo, "no database '" + db + "'");
+  }
+  StoreOptions o;
+  o.sqlite.create_if_missing = false;
+  return RecordStore::Open(db, o);
 }
 
 }  // namespace biotwin::record

@@ -6,11 +6,14 @@
 
 #include <map>
 #include <optional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace biotwin::record {
+
+class RecordStore;
 
 struct CliArgs {
   std::map<std::string, std::string> values;  // "--db" -> "x.db"
@@ -32,6 +35,10 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args, const std::set<std::s
 // Reads a secret: from the environment variable `env` if set, else one line from stdin (echo off
 // when stdin is a terminal, with `prompt` on stderr).
 std::string ReadSecret(const std::string& env, const std::string& prompt);
+
+// Opens an existing store for a command: a postgresql:// URI, or a SQLite file that must
+// already exist (Error kIo "no database '...'" otherwise; never creates one by accident).
+std::unique_ptr<RecordStore> OpenExistingStore(const std::string& db);
 
 }  // namespace biotwin::record
 
