@@ -1,6 +1,5 @@
 // The record-layer CLI: audit verify exit codes and messages, batch export, user management,
 // e-signing and the traceability matrix, run through the real `biotwin` binary.
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,27 +9,8 @@
 namespace biotwin::record::testing {
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-class CliTest : public RecordTest {
+class CliTest : public RecordCliTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(biotwin::testing::CliPath())) GTEST_SKIP() << "biotwin binary not built";
-    RecordTest::SetUp();
-  }
-  CliRun Cli(const std::string& args, const std::string& env = "") {
-    std::string out = dir_ + "/out.txt", err = dir_ + "/err.txt";
-    std::string cmd = env + " " + biotwin::testing::CliPath() + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    int status = std::system(cmd.c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(out);
-    r.err = ReadFile(err);
-    return r;
-  }
   // A closed store with a batch and a few entries.
   void Populate() {
     Principal sys = Principal::System("simulate");

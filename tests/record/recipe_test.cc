@@ -1,7 +1,6 @@
 // ISA-88 recipes: strict parsing with file:line errors, immutable master versions, the approval
 // gate (S88-04), the frozen control-recipe snapshot (S88-03), phases driven through the phase
 // state machine, auditing and permissions; plus `biotwin recipe` through the real binary.
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <functional>
@@ -297,28 +296,7 @@ TEST_F(RecipeTest, P11_07_SEC_05_OnlyEngineersAuthorOnlyQaApprovesOnlyBatchCreat
 
 // ---- `biotwin recipe` through the real binary ----
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-class RecipeCliTest : public RecordTest {
- protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(biotwin::testing::CliPath())) GTEST_SKIP() << "biotwin binary not built";
-    RecordTest::SetUp();
-  }
-  CliRun Cli(const std::string& args, const std::string& env = "") {
-    std::string out = dir_ + "/out.txt", err = dir_ + "/err.txt";
-    std::string cmd = env + " " + biotwin::testing::CliPath() + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    int status = std::system(cmd.c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(out);
-    r.err = ReadFile(err);
-    return r;
-  }
-};
+using RecipeCliTest = RecordCliTest;
 
 TEST_F(RecipeCliTest, S88_03_P11_04_ImportListShow) {
   MakeUser("eng1", Role::kEngineer, "Erin Engineer");

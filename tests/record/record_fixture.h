@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -112,6 +115,30 @@ class RecordTest : public ::testing::Test {
   std::string path_;
   int64_t now_ = 1'700'000'000;
   std::unique_ptr<RecordStore> store_;
+};
+
+// Runs the real `biotwin` binary (stdout, stderr and exit code) for the CLI tests.
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+class RecordCliTest : public RecordTest {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(biotwin::testing::CliPath())) GTEST_SKIP() << "biotwin binary not built";
+    RecordTest::SetUp();
+  }
+  CliRun Cli(const std::string& args, const std::string& env = "") {
+    std::string out = dir_ + "/out.txt", err = dir_ + "/err.txt";
+    std::string cmd = env + " " + biotwin::testing::CliPath() + " " + args + " >" + out + " 2>" + err + " </dev/null";
+    int status = std::system(cmd.c_str());
+    CliRun r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFile(out);
+    r.err = ReadFile(err);
+    return r;
+  }
 };
 
 }  // namespace biotwin::record::testing
