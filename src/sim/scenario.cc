@@ -1,5 +1,8 @@
 #include "sim/scenario.h"
 
+#include "sim/replay.h"
+#include "sim/variation.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -221,7 +224,10 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
   if (!root.IsMap()) throw ModelError(file_name, 1, "", "a scenario file must be a mapping");
   r.Entries(root, "", {"biotwin_scenario", "name", "description", "model", "start", "until",
                        "output_interval", "output_times", "solver", "parameters", "initial",
-                       "inputs", "events"});
+                       "inputs", "events", "replay", "variation"});
+  // Blocks read by their own modules; parsed here too so that a bad block fails at load time.
+  if (root["replay"]) ParseReplaySpec(root["replay"], r, info);
+  if (root["variation"]) ParseVariationSpec(root["variation"], r, info);
   Scenario s;
   s.file = file_name;
   s.text = text;
