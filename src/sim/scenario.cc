@@ -3,11 +3,13 @@
 #include "sim/replay.h"
 #include "sim/variation.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "model/content_hash.h"
+#include "model/csv_table.h"
 #include "model/quantity.h"
 #include "model/yaml_util.h"
 
@@ -65,54 +67,30 @@ InputProfile ReadProfile(const YamlReader& r, const YAML::Node& node, const std:
     std::string column = v["column"] ? r.String(v["column"], f + ".column") : in.name;
     std::string interp = v["interpolation"] ? r.String(v["interpolation"], f + ".interpolation") : "linear";
     if (interp != "linear" && interp != "constant") r.Fail(v["interpolation"], f + ".interpolation", "expected linear or constant");
-    std::ifstream csv(path);
-    if (!csv) r.Fail(v["file"], f + ".file", "cannot open '" + path + "'");
-    std::string header;
-    std::getline(csv, header);
-    std::vector<std::string> cells;
-    std::stringstream hs(header);
-    for (std::string c; std::getline(hs, c, ',');) cells.push_back(c);
-    auto split_unit = [&](const std::string& cell, int line, std::string* name) {
-      size_t a = cell.rfind('['), b = cell.rfind(']');
-      if (a == std::string::npos || b == std::string::npos || b < a) {
-        throw ModelError(path, line, cell, "header cell needs a unit in brackets, e.g. 'F [L/h]'");
+    if (!std::ifstream(path)) r.Fail(v["file"], f + ".file", "cannot open '" + path + "'");
+    model::CsvTable t = model::ReadCsvTable(path);
+    auto unit_of = [&](size_t c) {
+      std::string name, unit;
+      if (!model::SplitHeaderUnit(t.header[c], &name, &unit)) {
+        throw ModelError(path, 1, t.header[c], "header cell needs a unit in brackets, e.g. 'F [L/h]'");
       }
-      *name = cell.substr(0, a);
-      name->erase(name->find_last_not_of(" \t") + 1);
-      return model::ParseUnit(cell.substr(a + 1, b - a - 1));
+      return model::ParseUnit(unit);
     };
-    if (cells.size() < 2) throw ModelError(path, 1, "", "a table needs a time column and at least one value column");
-    std::string tname, cname;
-    Unit tunit = split_unit(cells[0], 1, &tname);
-    int col = -1;
-    Unit cunit;
-    for (size_t i = 1; i < cells.size(); ++i) {
-      std::string nm;
-      Unit un = split_unit(cells[i], 1, &nm);
-      if (nm == column) { col = static_cast<int>(i); cunit = un; }
-    }
-    if (col < 0) throw ModelError(path, 1, column, "no column named '" + column + "'");
-    double tf = model::ConversionFactor(tunit, info.time_unit);
-    double vf = model::ConversionFactor(cunit, in.unit);
+    if (t.header.size() < 2) throw ModelError(path, 1, "", "a table needs a time column and at least one value column");
+    const int col = t.Find(column);
+    if (col < 1) throw ModelError(path, 1, column, "no column named '" + column + "'");
+    const double tf = model::ConversionFactor(unit_of(0), info.time_unit);
+    const double vf = model::ConversionFactor(unit_of(col), in.unit);
     std::vector<double> times, values;
-    std::string line;
-    int lineno = 1;
-    while (std::getline(csv, line)) {
-      ++lineno;
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<std::string> row;
-      std::stringstream ls(line);
-      for (std::string c; std::getline(ls, c, ',');) row.push_back(c);
-      if (row.size() != cells.size()) throw ModelError(path, lineno, "", "expected " + std::to_string(cells.size()) + " cells, found " + std::to_string(row.size()));
-      char* end = nullptr;
-      double tv = std::strtod(row[0].c_str(), &end);
-      if (end == row[0].c_str()) throw ModelError(path, lineno, cells[0], "not a number: '" + row[0] + "'");
-      double vv = std::strtod(row[col].c_str(), &end);
-      if (end == row[col].c_str()) throw ModelError(path, lineno, cells[col], "not a number: '" + row[col] + "'");
-      if (!times.empty() && !(tv * tf > times.back())) throw ModelError(path, lineno, cells[0], "time must increase");
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      const double tv = t.rows[i][0], vv = t.rows[i][col];
+      if (!std::isfinite(tv)) throw ModelError(path, t.lines[i], t.header[0], "missing time");
+      if (!std::isfinite(vv)) throw ModelError(path, t.lines[i], t.header[col], "missing value");
+      if (!times.empty() && !(tv * tf > times.back())) throw ModelError(path, t.lines[i], t.header[0], "time must increase");
       times.push_back(tv * tf);
       values.push_back(vv * vf);
     }
+    const int lineno = t.lines.empty() ? 1 : t.lines.back();
     if (times.empty()) throw ModelError(path, lineno, "", "the table has no data rows");
     return interp == "linear" ? InputProfile::PiecewiseLinear(times, values)
                               : InputProfile::PiecewiseConstant(times, values);
