@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "command.h"
+#include "record_errors.h"
 #include "record/cli_args.h"
 #include "record/record.h"
 
@@ -72,8 +73,7 @@ int Show(const std::vector<std::string>& args) {
     }
     return kExitOk;
   } catch (const rec::Error& e) {
-    std::fprintf(stderr, "audit show: %s\n", e.what());
-    return e.code() == rec::ErrorCode::kIo ? kExitIoError : kExitRunFailed;
+    return ReportRecordError("audit show", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "audit show: %s\n", e.what());
     return kExitUsage;
@@ -95,8 +95,7 @@ int CheckpointCmd(const std::vector<std::string>& args) {
                 c.entry_hash.c_str(), a.Get("--out").value_or(store->options().checkpoint_file).c_str());
     return kExitOk;
   } catch (const rec::Error& e) {
-    std::fprintf(stderr, "audit checkpoint: %s\n", e.what());
-    return e.code() == rec::ErrorCode::kIo ? kExitIoError : kExitRunFailed;
+    return ReportRecordError("audit checkpoint", e);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "command.h"
+#include "record_errors.h"
 #include "record/cli_args.h"
 #include "record/record.h"
 
@@ -11,13 +12,6 @@ namespace biotwin::cli {
 namespace {
 
 namespace rec = biotwin::record;
-
-int Fail(const char* cmd, const rec::Error& e) {
-  std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-  if (e.code() == rec::ErrorCode::kIo) return kExitIoError;
-  if (e.code() == rec::ErrorCode::kInvalidArgument || e.code() == rec::ErrorCode::kNotFound) return kExitInvalidInput;
-  return kExitRunFailed;
-}
 
 // The acting principal: --user NAME with a password, or (read-only exports) the system actor
 // attributed to the operating-system account that ran the command.
@@ -50,7 +44,7 @@ int Export(const std::vector<std::string>& args) {
     std::printf("wrote %s\nwrote %s\n", json.c_str(), html.c_str());
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("batch export", e);
+    return ReportRecordError("batch export", e);
   }
 }
 
@@ -69,7 +63,7 @@ int ListCmd(const std::vector<std::string>& args) {
     }
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("batch list", e);
+    return ReportRecordError("batch list", e);
   }
 }
 
@@ -90,7 +84,7 @@ int Sign(const std::vector<std::string>& args) {
     std::printf("signed: %s\n", sig.Manifestation().c_str());
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("batch sign", e);
+    return ReportRecordError("batch sign", e);
   }
 }
 

@@ -1,9 +1,12 @@
-// biotwin recipe import | list | show: ISA-88 master recipes (versioned, signed before use).
+// biotwin recipe import | list | show | sign | start: ISA-88 master recipes (versioned, approved
+// by e-signature before a batch may be started from them).
 #include <cstdio>
 #include <filesystem>
 
 #include "command.h"
+#include "record_errors.h"
 #include "record/cli_args.h"
+#include "model/model.h"
 #include "record/recipe.h"
 #include "record/record.h"
 
@@ -11,13 +14,6 @@ namespace biotwin::cli {
 namespace {
 
 namespace rec = biotwin::record;
-
-int Fail(const char* cmd, const rec::Error& e) {
-  std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-  if (e.code() == rec::ErrorCode::kIo) return kExitIoError;
-  if (e.code() == rec::ErrorCode::kInvalidArgument || e.code() == rec::ErrorCode::kNotFound) return kExitInvalidInput;
-  return kExitRunFailed;
-}
 
 int Import(const std::vector<std::string>& args) {
   auto a = rec::ParseCliArgs(args, {"--db", "--file", "--user", "--reason"});
@@ -35,7 +31,7 @@ int Import(const std::vector<std::string>& args) {
     std::printf("stored %s (sha256 %s) by %s\n", v.RecordId().c_str(), v.content_hash.c_str(), v.author.c_str());
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("recipe import", e);
+    return ReportRecordError("recipe import", e);
   }
 }
 
@@ -56,7 +52,7 @@ int ListCmd(const std::vector<std::string>& args) {
     }
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("recipe list", e);
+    return ReportRecordError("recipe list", e);
   }
 }
 
@@ -105,7 +101,82 @@ int Show(const std::vector<std::string>& args) {
     std::printf("--- content ---\n%s", v.content.c_str());
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("recipe show", e);
+    return ReportRecordError("recipe show", e);
+  }
+}
+
+int64_t VersionArg(const rec::CliArgs& a) {
+  const std::string& s = *a.Get("--version");
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(s, &used);
+    if (used == s.size() && v > 0) return v;
+  } catch (...) {
+  }
+  throw rec::Error(rec::ErrorCode::kInvalidArgument, "--version must be a positive number, not '" + s + "'");
+}
+
+int Sign(const std::vector<std::string>& args) {
+  auto a = rec::ParseCliArgs(args, {"--db", "--id", "--version", "--user", "--meaning"});
+  if (!a.error.empty() || !a.Get("--db") || !a.Get("--id") || !a.Get("--version") || !a.Get("--user") ||
+      !a.Get("--meaning")) {
+    std::fprintf(stderr, "recipe sign: %s\n",
+                 a.error.empty() ? "--db, --id, --version, --user and --meaning are required" : a.error.c_str());
+    return kExitUsage;
+  }
+  try {
+    auto meaning = rec::ParseMeaning(*a.Get("--meaning"));
+    if (!meaning) throw rec::Error(rec::ErrorCode::kInvalidArgument, "meaning must be authored, reviewed, approved or released");
+    const int64_t version = VersionArg(a);
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
+    // The version must exist before anyone is asked for a password.
+    auto v = rec::Recipes(*store).Get(*a.Get("--id"), version);
+    auto sig = store->signatures().Sign(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "), "recipe",
+                                        v.RecordId(), *meaning);
+    std::printf("signed %s: %s\n", v.RecordId().c_str(), sig.Manifestation().c_str());
+    return kExitOk;
+  } catch (const rec::Error& e) {
+    return ReportRecordError("recipe sign", e);
+  }
+}
+
+int Start(const std::vector<std::string>& args) {
+  auto a = rec::ParseCliArgs(args, {"--db", "--id", "--version", "--user", "--batch-name", "--model", "--reason"});
+  if (!a.error.empty() || !a.Get("--db") || !a.Get("--id") || !a.Get("--version") || !a.Get("--user") ||
+      !a.Get("--batch-name") || !a.Get("--reason")) {
+    std::fprintf(stderr, "recipe start: %s\n",
+                 a.error.empty() ? "--db, --id, --version, --user, --batch-name and --reason are required"
+                                 : a.error.c_str());
+    return kExitUsage;
+  }
+  try {
+    const int64_t version = VersionArg(a);
+    rec::BatchStart base;
+    base.name = *a.Get("--batch-name");
+    if (auto path = a.Get("--model")) {
+      std::shared_ptr<const model::Model> m;
+      try {
+        m = model::LoadModelFile(*path);
+      } catch (const model::ModelError& e) {
+        std::fprintf(stderr, "recipe start: %s\n", e.what());
+        return kExitInvalidInput;
+      }
+      const auto& info = m->info();
+      base.model_name = info.provenance.name;
+      base.model_version = info.provenance.version.empty() ? "unversioned" : info.provenance.version;
+      base.model_hash = info.content_hash;
+    }
+    auto store = rec::OpenExistingStore(*a.Get("--db"));
+    auto who = store->users().Authenticate(*a.Get("--user"), rec::ReadSecret("BIOTWIN_PASSWORD", "Password: "));
+    auto c = rec::Recipes(*store).StartBatch(who, *a.Get("--id"), version, base, *a.Get("--reason"));
+    std::printf("started batch %lld from %s (control recipe sha256 %s)\n", static_cast<long long>(c.batch_id),
+                c.master_record_id.c_str(), c.snapshot_hash.c_str());
+    for (size_t i = 0; i < c.phase_ids.size(); ++i) {
+      std::printf("  phase %lld  %s  (idle)\n", static_cast<long long>(c.phase_ids[i]), c.phase_paths[i].c_str());
+    }
+    return kExitOk;
+  } catch (const rec::Error& e) {
+    return ReportRecordError("recipe start", e);
   }
 }
 
@@ -123,6 +194,22 @@ BIOTWIN_REGISTER_COMMAND(Command{
     "biotwin recipe show --db FILE|postgresql://URI --id NAME [--version N]\n"
     "  Without --version the latest version is shown.",
     Show});
+BIOTWIN_REGISTER_COMMAND(Command{
+    "recipe sign", "e-sign a master recipe version (authored, reviewed, approved, released)",
+    "biotwin recipe sign --db FILE|postgresql://URI --id NAME --version N --user NAME\n"
+    "       --meaning authored|reviewed|approved|released\n"
+    "  Signs record 'recipe' NAME@vN, bound to its content hash. A version can be used only once it\n"
+    "  carries a valid 'approved' signature; the four-eyes and order rules of e-signatures apply.\n"
+    "  Password from BIOTWIN_PASSWORD or stdin, required on every signing.",
+    Sign});
+BIOTWIN_REGISTER_COMMAND(Command{
+    "recipe start", "start a batch from an approved master recipe version",
+    "biotwin recipe start --db FILE|postgresql://URI --id NAME --version N --user NAME\n"
+    "       --batch-name TEXT --reason TEXT [--model MODEL.yaml]\n"
+    "  Freezes the master text into the batch as its control recipe and creates one ISA-88 phase\n"
+    "  per recipe phase (state idle). Refused (exit 1, audited) when the version is not approved.\n"
+    "  --model records the model's name, version and content hash in the batch record.",
+    Start});
 
 }  // namespace
 }  // namespace biotwin::cli

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "command.h"
+#include "record_errors.h"
 #include "record/cli_args.h"
 #include "record/record.h"
 
@@ -12,16 +13,6 @@ namespace biotwin::cli {
 namespace {
 
 namespace rec = biotwin::record;
-
-int Fail(const char* cmd, const rec::Error& e) {
-  std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-  switch (e.code()) {
-    case rec::ErrorCode::kIo: return kExitIoError;
-    case rec::ErrorCode::kInvalidArgument:
-    case rec::ErrorCode::kReasonRequired: return kExitInvalidInput;
-    default: return kExitRunFailed;
-  }
-}
 
 std::unique_ptr<rec::RecordStore> Open(const std::string& db, bool create) {
   // A postgresql:// URI names a server database (no file to check), like `audit` commands.
@@ -44,7 +35,7 @@ int Init(const std::vector<std::string>& args) {
     std::printf("created administrator '%s' (id %lld)\n", u.username.c_str(), static_cast<long long>(u.id));
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail("user init", e);
+    return ReportRecordError("user init", e);
   }
 }
 
@@ -70,7 +61,7 @@ int AsAdmin(const char* cmd, const std::vector<std::string>& args, const std::se
     body(*store, who, a);
     return kExitOk;
   } catch (const rec::Error& e) {
-    return Fail(cmd, e);
+    return ReportRecordError(cmd, e);
   }
 }
 

@@ -336,5 +336,57 @@ TEST_F(RecipeCliTest, S88_03_P11_04_ImportListShow) {
   EXPECT_EQ(Cli("audit verify --db " + path_).code, 0);
 }
 
+TEST_F(RecipeCliTest, S88_04_P11_05_SignThenStartThroughTheCli) {
+  MakeUser("eng1", Role::kEngineer, "Erin Engineer");
+  MakeUser("qa1", Role::kQa, "Quinn Assurance");
+  MakeUser("qa2", Role::kQa, "Quentin Approver");
+  MakeUser("eng2", Role::kEngineer, "Eddie Engineer");
+  MakeUser("op1", Role::kOperator, "Olga Operator");
+  store_.reset();
+  std::string pw = std::string("BIOTWIN_PASSWORD='") + kPassword + "'";
+  std::string file = biotwin::testing::SourcePath("examples/recipes/ecoli_fedbatch_recipe.yaml");
+  std::string db = " --db " + path_;
+  ASSERT_EQ(Cli("recipe import" + db + " --file " + file + " --user eng1 --reason import", pw).code, 0);
+  const std::string start = "recipe start" + db + " --id ecoli-fedbatch --version 1 --batch-name B-001 --reason "
+                            "'campaign 7' --model " + biotwin::testing::SourcePath("models/ecoli_anane2017.yaml");
+  // Not approved yet: refused with exit 1 and nothing started.
+  CliRun r = Cli(start + " --user eng2", pw);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not approved"), std::string::npos) << r.err;
+  // Authored by the engineer, approved by QA (a second person).
+  r = Cli("recipe sign" + db + " --id ecoli-fedbatch --version 1 --user eng1 --meaning authored", pw);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("signed ecoli-fedbatch@v1: Erin Engineer (eng1) - authored - "), std::string::npos) << r.out;
+  r = Cli("recipe sign" + db + " --id ecoli-fedbatch --version 1 --user eng2 --meaning approved", pw);
+  EXPECT_EQ(r.code, 1) << "engineers may not approve";
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  r = Cli("recipe sign" + db + " --id ecoli-fedbatch --version 1 --user qa1 --meaning reviewed", pw);
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Cli("recipe sign" + db + " --id ecoli-fedbatch --version 1 --user qa2 --meaning approved", pw);
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Cli("recipe list" + db);
+  EXPECT_NE(r.out.find("ecoli-fedbatch\t1\tapproved"), std::string::npos) << r.out;
+  // Exit codes: usage 2, nothing to sign 3, bad meaning 3, wrong password 1.
+  EXPECT_EQ(Cli("recipe sign" + db + " --id ecoli-fedbatch --user qa1 --meaning approved", pw).code, 2);
+  EXPECT_EQ(Cli("recipe sign" + db + " --id ecoli-fedbatch --version 4 --user qa1 --meaning approved", pw).code, 3);
+  EXPECT_EQ(Cli("recipe sign" + db + " --id ecoli-fedbatch --version 1 --user qa1 --meaning liked", pw).code, 3);
+  EXPECT_EQ(Cli("recipe sign" + db + " --id ecoli-fedbatch --version x --user qa1 --meaning approved", pw).code, 3);
+  EXPECT_EQ(Cli(start + " --user eng2", "BIOTWIN_PASSWORD=wrong").code, 1);
+  r = Cli(start + " --user op1", pw);
+  EXPECT_EQ(r.code, 1) << "operators may not create batches";
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  // Now it can be started: the batch holds the frozen text and one phase per recipe phase.
+  r = Cli(start + " --user eng2", pw);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("started batch 1 from ecoli-fedbatch@v1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fermentation/"), std::string::npos) << r.out;
+  Reopen();
+  auto batch = store_->batches().Load(1);
+  EXPECT_EQ(batch.header.recipe_snapshot, ReadFile(file));
+  EXPECT_EQ(batch.header.model_name, "ecoli_anane2017");
+  store_.reset();
+  EXPECT_EQ(Cli("audit verify" + db).code, 0);
+}
+
 }  // namespace
 }  // namespace biotwin::record::testing
