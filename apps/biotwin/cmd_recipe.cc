@@ -143,9 +143,9 @@ int Sign(const std::vector<std::string>& args) {
 int Start(const std::vector<std::string>& args) {
   auto a = rec::ParseCliArgs(args, {"--db", "--id", "--version", "--user", "--batch-name", "--model", "--reason"});
   if (!a.error.empty() || !a.Get("--db") || !a.Get("--id") || !a.Get("--version") || !a.Get("--user") ||
-      !a.Get("--batch-name") || !a.Get("--reason")) {
+      !a.Get("--batch-name") || !a.Get("--reason") || !a.Get("--model")) {
     std::fprintf(stderr, "recipe start: %s\n",
-                 a.error.empty() ? "--db, --id, --version, --user, --batch-name and --reason are required"
+                 a.error.empty() ? "--db, --id, --version, --user, --batch-name, --reason and --model are required"
                                  : a.error.c_str());
     return kExitUsage;
   }
@@ -153,10 +153,11 @@ int Start(const std::vector<std::string>& args) {
     const int64_t version = VersionArg(a);
     rec::BatchStart base;
     base.name = *a.Get("--batch-name");
-    if (auto path = a.Get("--model")) {
+    {
+      const std::string path = *a.Get("--model");
       std::shared_ptr<const model::Model> m;
       try {
-        m = model::LoadModelFile(*path);
+        m = model::LoadModelFile(path);
       } catch (const model::ModelError& e) {
         std::fprintf(stderr, "recipe start: %s\n", e.what());
         return kExitInvalidInput;
@@ -205,10 +206,10 @@ BIOTWIN_REGISTER_COMMAND(Command{
 BIOTWIN_REGISTER_COMMAND(Command{
     "recipe start", "start a batch from an approved master recipe version",
     "biotwin recipe start --db FILE|postgresql://URI --id NAME --version N --user NAME\n"
-    "       --batch-name TEXT --reason TEXT [--model MODEL.yaml]\n"
+    "       --batch-name TEXT --reason TEXT --model MODEL.yaml\n"
     "  Freezes the master text into the batch as its control recipe and creates one ISA-88 phase\n"
     "  per recipe phase (state idle). Refused (exit 1, audited) when the version is not approved.\n"
-    "  --model records the model's name, version and content hash in the batch record.",
+    "  The batch record carries the model's name, version and content hash (P11-10).",
     Start});
 
 }  // namespace

@@ -83,8 +83,19 @@ int64_t Batches::Start(const Principal& who, const BatchStart& start) {
   if (start.model_name.empty() || start.model_version.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "model name and version required (P11-10)");
   }
-  std::string recipe_hash = Sha256Hex(start.recipe_snapshot);
   AuditedTransaction tx(store_, who, "batch started");
+  int64_t id = StartIn(tx, start);
+  tx.Commit();
+  return id;
+}
+
+int64_t Batches::StartIn(AuditedTransaction& tx, const BatchStart& start) {
+  if (start.name.empty()) throw Error(ErrorCode::kInvalidArgument, "batch name required");
+  if (start.model_name.empty() || start.model_version.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "model name and version required (P11-10)");
+  }
+  const Principal& who = tx.who();
+  std::string recipe_hash = Sha256Hex(start.recipe_snapshot);
   tx.db()
       .Cached("INSERT INTO batch(name, status, model_name, model_version, model_hash, "
               "recipe_snapshot, recipe_hash, started_utc, created_by) VALUES (?,?,?,?,?,?,?,?,?)")
@@ -103,7 +114,6 @@ int64_t Batches::Start(const Principal& who, const BatchStart& start) {
     tx.Record({"create", "batch_input", Id(id) + "/" + in.name, "value", std::nullopt,
                in.value + " [" + in.unit + "]"});
   }
-  tx.Commit();
   return id;
 }
 

@@ -17,6 +17,8 @@
 
 namespace biotwin::record {
 
+class AuditedTransaction;
+
 class RecordStore;
 
 enum class BatchStatus { kRunning, kCompleted, kFailed };
@@ -78,6 +80,9 @@ class Batches {
   explicit Batches(RecordStore& store) : store_(store) {}
 
   int64_t Start(const Principal& who, const BatchStart& start);
+  // The same inside a caller's audited transaction (the caller checked batch.create), so that a
+  // batch and what belongs to it from the start (e.g. its recipe phases) commit together.
+  int64_t StartIn(AuditedTransaction& tx, const BatchStart& start);
   // Appends one series (same tag/unit) to the batch: one transaction, one audit entry.
   void AppendSeries(const Principal& who, int64_t batch_id, std::string_view tag,
                     std::string_view unit, std::span<const double> t, std::span<const double> values,

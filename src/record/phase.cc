@@ -102,6 +102,14 @@ int64_t Phases::Create(const Principal& who, std::optional<int64_t> batch_id,
   RequirePermission(who, Action::kPhaseCommand);
   if (name.empty()) throw Error(ErrorCode::kInvalidArgument, "phase name required");
   AuditedTransaction tx(store_, who, reason);
+  int64_t id = CreateIn(tx, batch_id, name);
+  tx.Commit();
+  return id;
+}
+
+int64_t Phases::CreateIn(AuditedTransaction& tx, std::optional<int64_t> batch_id,
+                         std::string_view name) {
+  if (name.empty()) throw Error(ErrorCode::kInvalidArgument, "phase name required");
   auto& ins = tx.db().Cached("INSERT INTO phase(batch_id, name, state) VALUES (?,?,?)");
   ins.Reset();
   if (batch_id) ins.BindInt(1, *batch_id); else ins.BindNull(1);
@@ -110,7 +118,6 @@ int64_t Phases::Create(const Principal& who, std::optional<int64_t> batch_id,
   ins.Run();
   int64_t id = tx.db().LastInsertId();
   tx.Record({"create", "phase", std::to_string(id), "state", std::nullopt, "Idle; name=" + std::string(name)});
-  tx.Commit();
   return id;
 }
 

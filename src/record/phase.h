@@ -14,6 +14,8 @@
 
 namespace biotwin::record {
 
+class AuditedTransaction;
+
 class RecordStore;
 
 enum class PhaseState {
@@ -52,6 +54,8 @@ class Phases {
   // A new phase in Idle, optionally belonging to a batch.
   int64_t Create(const Principal& who, std::optional<int64_t> batch_id, std::string_view name,
                  std::string_view reason);
+  // The same inside a caller's audited transaction (the caller checked phase.command).
+  int64_t CreateIn(AuditedTransaction& tx, std::optional<int64_t> batch_id, std::string_view name);
   PhaseState State(int64_t phase_id);
   // Applies a command. Rejected commands leave the state unchanged, are audited, and return
   // accepted=false. Throws only for permission, missing reason or storage errors.

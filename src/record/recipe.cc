@@ -179,16 +179,20 @@ ControlRecipe Recipes::StartBatch(const Principal& who, std::string_view name, i
   base.recipe_snapshot = c.snapshot;
   base.inputs.push_back({"master_recipe", c.master_record_id, ""});
   base.inputs.push_back({"master_recipe_hash", v.content_hash, ""});
-  c.batch_id = store_.batches().Start(who, base);
+  // The batch and its phases commit together: a failure leaves neither behind.
+  RequirePermission(who, Action::kPhaseCommand);
+  AuditedTransaction tx(store_, who, reason);
+  c.batch_id = store_.batches().StartIn(tx, base);
   for (const auto& up : parsed.unit_procedures) {
     for (const auto& op : up.operations) {
       for (const auto& ph : op.phases) {
         std::string path = up.name + "/" + op.name + "/" + ph.name;
-        c.phase_ids.push_back(store_.phases().Create(who, c.batch_id, path + " (" + ph.type + ")", reason));
+        c.phase_ids.push_back(store_.phases().CreateIn(tx, c.batch_id, path + " (" + ph.type + ")"));
         c.phase_paths.push_back(path);
       }
     }
   }
+  tx.Commit();
   return c;
 }
 

@@ -162,6 +162,30 @@ TEST_F(RecipeTest, S88_04_UnapprovedRefusedApprovedAllowedAndRefusalAudited) {
   EXPECT_EQ(c.master_record_id, "ecoli-fedbatch@v1");
 }
 
+TEST_F(RecipeTest, S88_03_DUR_02_BatchAndItsPhasesCommitTogether) {
+  Recipes recipes(*store_);
+  RecipeVersion v = recipes.Save(eng_, ExampleText(), "a.yaml", "initial import");
+  store_->signatures().Sign("eng1", kPassword, "recipe", v.RecordId(), Meaning::kAuthored);
+  store_->signatures().Sign("qa1", kPassword, "recipe", v.RecordId(), Meaning::kReviewed);
+  store_->signatures().Sign("qa2", kPassword, "recipe", v.RecordId(), Meaning::kApproved);
+  // The fourth phase insert fails (as a full disk or a crash would): nothing of the start remains.
+  store_->db().Exec(
+      "CREATE TABLE fail_counter(n INTEGER); INSERT INTO fail_counter VALUES (0);"
+      "CREATE TRIGGER fail_fourth_phase BEFORE INSERT ON phase BEGIN "
+      "UPDATE fail_counter SET n = n + 1; "
+      "SELECT RAISE(ABORT, 'injected failure') WHERE (SELECT n FROM fail_counter) >= 4; END;");
+  const int64_t audit_before = AuditCount();
+  EXPECT_THROW(recipes.StartBatch(eng_, v.name, v.version, Base(), "production run"), Error);
+  EXPECT_EQ(store_->batches().List().size(), 0u);
+  EXPECT_EQ(AuditCount(), audit_before);
+  store_->db().Exec("DROP TRIGGER fail_fourth_phase;");
+  // Without the fault the same start commits the batch and every phase at once.
+  ControlRecipe c = recipes.StartBatch(eng_, v.name, v.version, Base(), "production run");
+  EXPECT_EQ(store_->batches().List().size(), 1u);
+  EXPECT_GE(c.phase_ids.size(), 4u);
+  EXPECT_EQ(store_->phases().State(c.phase_ids.back()), PhaseState::kIdle);
+}
+
 TEST_F(RecipeTest, S88_04_P11_08_SignatureCopiedToAnotherVersionIsInvalid) {
   Recipes recipes(*store_);
   RecipeVersion v1 = recipes.Save(eng_, ExampleText(), "a.yaml", "initial import");
