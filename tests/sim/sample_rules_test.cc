@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "model/model.h"
 #include "sim/sample_rules.h"
+#include "sim/simulator.h"
 #include "test_paths.h"
 
 namespace biotwin {
@@ -221,6 +224,54 @@ TEST(IndPenSimGrowthDamage, DoesNotFireWithTwoRisesAmongTheLastSixtyFourChanges)
     sim::ApplySampleRules(*m, k, 0.2 * k, x, p, history);
   }
   EXPECT_DOUBLE_EQ(p[mux], 0.41);
+}
+
+// The example of docs/model-format.md ("Sample rules") loads and behaves as the page says, run
+// through 0.2 h intervals with the simulator.
+TEST(SampleRulesDocs, ModelFormatExampleRunsInControlIntervals) {
+  std::ifstream in(testing::SourcePath("docs/model-format.md"));
+  ASSERT_TRUE(in.good());
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  const size_t begin = text.find("# docs-sample-rules:");
+  ASSERT_NE(begin, std::string::npos);
+  const std::string block = text.substr(begin, text.find("```", begin) - begin);
+  auto m = model::LoadModelText(block, "docs/model-format.md");
+  const auto& info = m->info();
+  ASSERT_EQ(info.sample_rules.size(), 4u);
+  const int mu_int = info.StateIndex("mu_int"), mu_max = info.ParameterIndex("mu_max");
+  std::vector<double> x = info.InitialState(), p = info.ParameterValues();
+  sim::SampleRuleHistory history;
+  int first_damage = -1;
+  for (int k = 1; k <= 30; ++k) {
+    sim::Scenario sc;
+    sc.t_begin = 0.2 * (k - 1);
+    sc.t_end = 0.2 * k;
+    sc.output_times = {sc.t_begin, sc.t_end};
+    for (int i = 0; i < m->num_states(); ++i) sc.initial[i] = x[i];
+    for (int j = 0; j < m->num_parameters(); ++j) sc.parameters[j] = p[j];
+    sim::SimResult r = sim::Simulator(m, sc).Run();
+    ASSERT_TRUE(r.ok) << r.message;
+    x = r.states.back();
+    const double mean_mu = x[mu_int] / 0.2;
+    sim::ApplySampleRules(*m, k, sc.t_end, x, p, history);
+    EXPECT_EQ(x[mu_int], 0.0) << "reset after every interval";
+    for (const auto& f : history.last()) {
+      if (info.sample_rules[f.rule].name != "damage") continue;
+      if (first_damage < 0) first_damage = k;
+      EXPECT_DOUBLE_EQ(p[mu_max], mean_mu);
+    }
+  }
+  // mu falls a little every interval as S is used: the damage rule needs 11 samples, then
+  // fires at every sample, lowering mu_max to the mean rate of the interval.
+  EXPECT_EQ(first_damage, 11);
+  EXPECT_LT(p[mu_max], 0.3);
+  EXPECT_GT(p[mu_max], 0.0);
+  // The DO floor: 1.5 mg/L is below 2 mg/L.
+  x[info.StateIndex("DO")] = 1.5;
+  sim::ApplySampleRules(*m, 31, 6.2, x, p, history);
+  EXPECT_DOUBLE_EQ(x[info.StateIndex("DO")], 1.0);
 }
 
 }  // namespace

@@ -194,7 +194,7 @@ inline std::vector<double> IntervalInputs(const model::Model& m, const Batch& b,
 inline bool Integrate(const std::shared_ptr<const model::Model>& m, double t0, double t1,
                       std::vector<double>& x, const std::vector<double>& p,
                       const std::vector<double>& u, double rtol, std::string* message,
-                      long* steps = nullptr) {
+                      sim::SolverStats* stats = nullptr) {
   sim::Scenario sc;
   sc.t_begin = t0;
   sc.t_end = t1;
@@ -211,7 +211,15 @@ inline bool Integrate(const std::shared_ptr<const model::Model>& m, double t0, d
     return false;
   }
   x = r.states.back();
-  if (steps != nullptr) *steps += r.stats.steps;
+  if (stats != nullptr) {
+    stats->steps += r.stats.steps;
+    stats->rhs_evals += r.stats.rhs_evals;
+    stats->jac_evals += r.stats.jac_evals;
+    stats->newton_iters += r.stats.newton_iters;
+    stats->newton_conv_fails += r.stats.newton_conv_fails;
+    stats->error_test_fails += r.stats.error_test_fails;
+    stats->reinits += r.stats.reinits;
+  }
   return true;
 }
 
