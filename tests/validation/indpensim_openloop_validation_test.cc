@@ -46,10 +46,12 @@ double Peak(const model::Model& m, const Batch& b, int state) {
 // sample rules) with the next reference row; returns the worst error per state / its peak.
 std::vector<double> OneIntervalAheadErrors(const std::shared_ptr<const model::Model>& m,
                                            const Batch& b, bool shifted_mvs = false,
-                                           int max_steps = 1 << 30) {
+                                           int max_steps = 1 << 30,
+                                           std::vector<int>* worst_sample = nullptr) {
   const int n = m->num_states();
   const int mu_x = m->info().StateIndex("mu_X_calc"), mu_p = m->info().StateIndex("mu_P_calc");
   std::vector<double> worst(n, 0.0), peak(n);
+  if (worst_sample != nullptr) worst_sample->assign(n, 0);
   for (int i = 0; i < n; ++i) peak[i] = Peak(*m, b, i);
   std::vector<double> p = indpensim_test::BatchParameters(*m, b);
   const int steps = std::min(b.steps(), max_steps);
@@ -66,7 +68,11 @@ std::vector<double> OneIntervalAheadErrors(const std::shared_ptr<const model::Mo
     x[mu_p] = integral_p;
     for (int i = 0; i < n; ++i) {
       const double ref = indpensim_test::ReferenceState(*m, b, i, k);
-      worst[i] = std::max(worst[i], std::fabs(x[i] - ref) / peak[i]);
+      const double e = std::fabs(x[i] - ref) / peak[i];
+      if (e > worst[i]) {
+        worst[i] = e;
+        if (worst_sample != nullptr) (*worst_sample)[i] = k;
+      }
     }
   }
   return worst;
@@ -178,10 +184,11 @@ void CheckOpenLoop(const std::string& prefix, bool disturbances, double toleranc
 void CheckOneIntervalAhead(const std::string& prefix, bool disturbances) {
   auto m = LoadIndPenSim();
   Batch b = indpensim_test::LoadBatch(prefix, disturbances);
-  std::vector<double> worst = OneIntervalAheadErrors(m, b);
+  std::vector<int> at;
+  std::vector<double> worst = OneIntervalAheadErrors(m, b, false, 1 << 30, &at);
   std::printf("%s: worst one-interval-ahead error / peak over %d samples\n", prefix.c_str(), b.steps());
   for (int i = 0; i < m->num_states(); ++i) {
-    std::printf("  %-12s %10.2e\n", m->info().states[i].name.c_str(), worst[i]);
+    std::printf("  %-12s %10.2e  (sample %d)\n", m->info().states[i].name.c_str(), worst[i], at[i]);
     EXPECT_LT(worst[i], 1e-3) << prefix << ": state " << m->info().states[i].name;
   }
 }
