@@ -10,7 +10,7 @@
 namespace biotwin::model::internal {
 
 std::vector<int> Loader::StateList(const YAML::Node& node, const std::string& field) {
-  if (!node) Fail(0, field, "missing 'states' (a list of state names)");
+  if (!node) Fail(0, field, "missing 'states' (a list of state names)");  // callers check first
   std::vector<int> out;
   if (node.IsScalar()) {
     int i = info_.StateIndex(node.Scalar());
@@ -43,6 +43,7 @@ SampleRule Loader::ReadClampOrReset(const YAML::Node& spec, const std::string& f
   } else {
     yaml_.Entries(spec, field, {"states", "to"});
   }
+  if (!spec["states"]) yaml_.Fail(spec, field + ".states", "missing 'states' (a list of state names)");
   rule.states = StateList(spec["states"], field + ".states");
   rule.inclusive = !!spec["at_or_below"];
   const char* limit_key = rule.inclusive ? "at_or_below" : "below";

@@ -56,8 +56,11 @@ class SampleRuleHistory {
 };
 
 // Applies the model's sample rules after control interval k, at time t: x holds the state
-// reached (state units), p the current parameters (changed in place by trend rules). Throws
-// std::invalid_argument when the spans do not match the model.
+// reached (state units), p the current parameters (changed in place by trend rules). Call it once
+// per interval, in order, with one history per run: trend rules count the calls (the samples
+// recorded), k and t are only logged. Set values are evaluated with the inputs at their defaults
+// (the loader rejects rule expressions that use inputs). Throws std::invalid_argument when the
+// spans do not match the model.
 void ApplySampleRules(const model::Model& model, int k, double t, std::span<double> x,
                       std::span<double> p, SampleRuleHistory& history);
 

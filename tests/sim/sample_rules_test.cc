@@ -177,6 +177,7 @@ TEST(SampleRulesLoader, ReportsMalformedRulesWithFileLineAndField) {
   ExpectLoadError("  - clamp: {states: [X], at_or_below: 0}\n", "needs 'set'");
   ExpectLoadError("  - clamp: {states: [X], at_or_below: 2 h, set: 1}\n", "sample_rules.rule1.clamp.at_or_below");
   ExpectLoadError("  - clamp: {states: [X, X], at_or_below: 0, set: 1}\n", "listed twice");
+  ExpectLoadError("  - reset: {to: 1}\n", "sample_rules.rule1.reset.states: missing 'states'");
   ExpectLoadError("  - reset: {states: [X]}\n    clamp: {states: [X], below: 0, set: 1}\n", "exactly one of");
   ExpectLoadError("  - when_falling: {signal: I, at_least: 5, of_last: 4}\n    set: {k: 1}\n", "'at_least' exceeds 'of_last'");
   ExpectLoadError("  - when_falling: {signal: I, at_least: 1.5, of_last: 4}\n    set: {k: 1}\n", "whole number");
