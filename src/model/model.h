@@ -83,6 +83,29 @@ struct EventInfo {
   int line = 0;
 };
 
+// A discrete rule of a sampled plant, applied after every control interval by
+// sim::ApplySampleRules (docs/model-format.md, "Sample rules"), in file order.
+struct SampleRule {
+  enum class Kind {
+    kClamp,        // states[i] <= (or <) threshold[i]  ->  states[i] := value[i]
+    kReset,        // states[i] := value[i]
+    kWhenFalling,  // signal fell in >= at_least of the last of_last changes -> actions
+    kWhenRising,   // signal rose in >= at_least of the last of_last changes -> actions
+  };
+  std::string name, description;
+  Kind kind = Kind::kClamp;
+  std::vector<int> states;        // clamp / reset targets
+  std::vector<double> threshold;  // clamp: per target, in the state's unit
+  std::vector<double> value;      // clamp / reset: per target, in the state's unit
+  bool inclusive = true;          // clamp: at_or_below (true) or below (false)
+  int signal = -1;                // when_*: state index whose sampled values are tracked
+  int at_least = 0, of_last = 0;  // when_*: counts of sample-to-sample changes
+  // when_*: kSetParameter / kSetState actions whose value_expr indexes the model's action
+  // expressions (evaluated at the sample; they may use states, parameters and t, not inputs).
+  std::vector<EventAction> actions;
+  int line = 0;
+};
+
 struct ModelInfo {
   Provenance provenance;
   std::string file;                 // source file ("" for C++ models)
@@ -93,6 +116,7 @@ struct ModelInfo {
   std::vector<InputInfo> inputs;
   std::vector<OutputInfo> outputs;
   std::vector<EventInfo> events;
+  std::vector<SampleRule> sample_rules;  // discrete rules of a sampled plant (may be empty)
   std::vector<std::string> phases;  // phase names; phase symbol value = index
   int volume_state = -1;            // index of the liquid volume state, -1 if none
   double volume_max = kInf;         // overflow limit (state unit)

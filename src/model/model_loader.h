@@ -56,6 +56,11 @@ class Loader {
   void BuildGas(const YAML::Node& node);
   void BuildOutputs(const YAML::Node& node);
   void BuildEvents(const YAML::Node& node);
+  void BuildSampleRules(const YAML::Node& node);
+  SampleRule ReadClampOrReset(const YAML::Node& spec, const std::string& field, bool clamp);
+  void ReadTrendRule(const YAML::Node& spec, const YAML::Node& set, const std::string& field,
+                     SampleRule& rule);
+  std::vector<int> StateList(const YAML::Node& node, const std::string& field);
   int ActionValue(const YAML::Node& node, const std::string& field, const Unit& target);
   void AddTerm(int state, int node, const std::string& text);
 
