@@ -330,12 +330,21 @@ struct Parser {
     return p;
   }
 
-  int OutputInput(const YAML::Node& n, const std::string& f) const {
+  // A model input driven by a schedule or a loop; each input has one driver.
+  int OutputInput(const YAML::Node& n, const std::string& f) {
     const std::string name = r.String(n, f);
     const int i = info.InputIndex(name);
     if (i < 0) r.Fail(n, f, "'" + name + "' is not an input of the model");
+    Drive(i, n, f);
     return i;
   }
+  void Drive(int input, const YAML::Node& n, const std::string& f) {
+    for (const auto& [j, by] : drivers) {
+      if (j == input) r.Fail(n, f, "input '" + info.inputs[input].name + "' is already driven by " + by);
+    }
+    drivers.emplace_back(input, f);
+  }
+  std::vector<std::pair<int, std::string>> drivers;
 
   SplitSide ReadSide(const YAML::Node& n, const std::string& f, int* output) {
     r.Entries(n, f, {"output", "pid", "inactive_decay", "floor", "previous_output"});
@@ -500,6 +509,7 @@ ControlSetup ParseControlBlock(const YamlReader& r, const YAML::Node& node, cons
       s.name = name;
       s.input = info.InputIndex(name);
       if (s.input < 0) r.Fail(v, f, "'" + name + "' is not an input of the model");
+      p.Drive(s.input, v, f);
       s.schedule = p.ReadSchedule(v, f, info.inputs[s.input].unit);
       p.out.spec.schedules.push_back(std::move(s));
     }

@@ -185,8 +185,8 @@ TEST(ControlConfig, BadBlocksAreRejectedWithFileLineAndField) {
       {"control:\n  sample_time: 0.2 h\n  loops:\n    - {measurement: T, setpoint: 298, output: Fc, pid: {kp: 1, form: pi}}\n", "bad.yaml:4: control.loops[0].pid.form"},
       {"control:\n  sample_time: 0.2 h\n  loops:\n    - {measurement: T, setpoint: 298, output: Fc}\n", "bad.yaml:4: control.loops[0].pid"},
       {"control:\n  sample_time: 0.2 h\n  loops:\n    - {name: a, measurement: T, setpoint: {loop: b}, output: Fc, pid: {kp: 1}}\n", "bad.yaml:4: control.loops[0].setpoint.loop"},
-      {"control:\n  sample_time: 0.2 h\n  schedules: {Fc: 1}\n  loops:\n    - {measurement: T, setpoint: 298, output: Fc, pid: {kp: 1}}\n", "bad.yaml:2: control"},
-      {"control:\n  sample_time: 0.2 h\n  loops:\n    - measurement: T\n      setpoint: 298\n      split_range:\n        above: {output: Fh, pid: {kp: 1}}\n        below: {output: Fh, pid: {kp: 1}}\n", "bad.yaml:7: control.loops[0].split_range"},
+      {"control:\n  sample_time: 0.2 h\n  schedules: {Fc: 1}\n  loops:\n    - {measurement: T, setpoint: 298, output: Fc, pid: {kp: 1}}\n", "bad.yaml:5: control.loops[0].output: input 'Fc' is already driven by control.schedules.Fc"},
+      {"control:\n  sample_time: 0.2 h\n  loops:\n    - measurement: T\n      setpoint: 298\n      split_range:\n        above: {output: Fh, pid: {kp: 1}}\n        below: {output: Fh, pid: {kp: 1}}\n", "bad.yaml:8: control.loops[0].split_range.below.output: input 'Fh' is already driven"},
       {"control:\n  sample_time: 0.2 h\n  actuators:\n    Fs: {faults: [{override: 1, samples: [5, 2]}]}\n", "bad.yaml:4: control.actuators.Fs.faults[0].samples"},
       {"control:\n  sample_time: 0.2 h\n  unknown_key: 1\n", "bad.yaml:3: control.unknown_key"},
   };
