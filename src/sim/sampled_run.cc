@@ -67,9 +67,14 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
   if (!sim.Begin(&error)) return finish(false, error);
 
   const int m = res.n_inputs;
-  std::vector<char> held(m, 0);
-  for (int i : controller.ManipulatedInputs()) held[i] = 1;
-  for (const auto& a : actuators.specs()) held[a.index] = 1;
+  // Held inputs: the controller's (it writes them) and those behind an actuator model; an
+  // actuator on an input the controller does not drive acts on the input's profile, sampled.
+  std::vector<char> held(m, 0), from_profile(m, 0);
+  for (const auto& a : actuators.specs()) held[a.index] = from_profile[a.index] = 1;
+  for (int i : controller.ManipulatedInputs()) {
+    held[i] = 1;
+    from_profile[i] = 0;
+  }
   std::vector<double> u(sim.Inputs(), sim.Inputs() + m), y(res.n_outputs), x_hook(res.n_states);
   std::vector<double> meas_held(res.n_measurements), meas_rec(res.n_measurements);
   actuators.Begin(u.data());
@@ -89,7 +94,14 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
     const double* u_now = sim.Inputs();
     sensors.Measure(k, t, x, y.data(), u_now, meas_held.data(), meas_rec.data());
     if (k < n_intervals) {
-      for (int i = 0; i < m; ++i) u[i] = held[i] ? u[i] : u_now[i];
+      for (int i = 0; i < m; ++i) {
+        if (from_profile[i]) {
+          auto it = scenario.inputs.find(i);
+          u[i] = it == scenario.inputs.end() ? info.inputs[i].default_value : it->second.Value(t);
+        } else if (!held[i]) {
+          u[i] = u_now[i];
+        }
+      }
       const auto c0 = Clock::now();
       controller.Step(k, t, meas_held.data(), u.data());
       actuators.Apply(k, t, u.data());

@@ -133,6 +133,26 @@ control:
   EXPECT_NEAR(r.states[2 * (r.rows() - 1)], 2.0 * 1.5, 1e-9);  // 2 h at 2/h minus 0.5 h off
 }
 
+TEST(SampledRun, AnActuatorFaultActsOnAProfileInputTheControllerDoesNotDrive) {
+  auto m = model::LoadModelText(kTwoInputs, "two.yaml");
+  const char* text = R"(until: 2 h
+solver: {rtol: 1e-10, atol: 1e-12}
+inputs:
+  w: {piecewise_constant: {times: [0, 1], values: [1, 3]}}
+control:
+  sample_time: 0.25 h
+  actuators:
+    w: {faults: [{name: w_off, override: 0, time: [0.5 h, 1.25 h]}]}
+)";
+  Scenario sc = LoadScenarioText(text, "w.yaml", m->info());
+  auto setup = control::LoadScenarioControl(sc, m->info());
+  SampledRunResult r = control::RunClosedLoop(m, sc, setup);
+  ASSERT_TRUE(r.ok) << r.message;
+  // w: 1 on [0, 0.5), off on [0.5, 1.25), 3 on [1.25, 2): z(2) = 0.5 + 0.75·3.
+  EXPECT_NEAR(r.states[2 * (r.rows() - 1) + 1], 0.5 + 0.75 * 3, 1e-8);
+  EXPECT_EQ(r.inputs[2 * 5 + 1], 3.0);  // 1.25 h: the profile's value, sampled
+}
+
 // The E. coli model under DO control with a noisy, delayed probe: prints the cost per control
 // interval (the figure the closed-loop target is stated in); asserts only the control result.
 TEST(SampledRun, EcoliDoStatHoldsTheSetPointAndReportsTheCostPerInterval) {
