@@ -69,6 +69,15 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
   const int m = res.n_inputs;
   // Held inputs: the controller's (it writes them) and those behind an actuator model; an
   // actuator on an input the controller does not drive acts on the input's profile, sampled.
+  for (int i : controller.ManipulatedInputs()) {
+    if (i < 0 || i >= m) {
+      return finish(false, "the controller drives input index " + std::to_string(i) + " but the model has " +
+                               std::to_string(m) + " inputs");
+    }
+  }
+  for (const auto& a : actuators.specs()) {
+    if (a.index < 0 || a.index >= m) return finish(false, "actuator '" + a.input + "' is not an input of the model");
+  }
   std::vector<char> held(m, 0), from_profile(m, 0);
   for (const auto& a : actuators.specs()) held[a.index] = from_profile[a.index] = 1;
   for (int i : controller.ManipulatedInputs()) {
@@ -77,6 +86,7 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
   }
   std::vector<double> u(sim.Inputs(), sim.Inputs() + m), y(res.n_outputs), x_hook(res.n_states);
   std::vector<double> meas_held(res.n_measurements), meas_rec(res.n_measurements);
+  std::vector<double> p_hook(sim.Parameters().size());
   actuators.Begin(u.data());
   controller.Begin(t0, u.data());
   const size_t rows = n_intervals + 1;
@@ -122,6 +132,15 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
     actuators.ActiveFaults(k, t, active + n_sensor_faults);
     if (k == n_intervals) break;
     const double t_next = k + 1 == n_intervals ? t_end : t0 + (k + 1) * h;
+    if (options.before_interval) {
+      std::copy(sim.Parameters().begin(), sim.Parameters().end(), p_hook.begin());
+      if (!options.before_interval(k, t, p_hook.data(), &error)) {
+        res.controller_seconds = controller_s;
+        return finish(false, "before interval " + std::to_string(k) + " (t = " + model::FormatNumber(t) + " " +
+                                 info.time_unit.text + "): " + error);
+      }
+      for (size_t i = 0; i < p_hook.size(); ++i) sim.SetParameter(static_cast<int>(i), p_hook[i]);
+    }
     if (!sim.Advance(t_next, &error)) {
       res.t_reached = sim.Time();
       res.controller_seconds = controller_s;

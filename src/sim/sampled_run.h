@@ -1,8 +1,9 @@
 // Sampled closed-loop simulation (zero-order hold). At each control sample t_k = t0 + k·h:
 // the plant's true values go through the sensors, the controller computes the manipulated
 // inputs from the measurements, the actuators turn commands into applied values, the model is
-// integrated over [t_k, t_k + h] with those inputs frozen (Simulator stepping API), an optional
-// hook may adjust the state, and one row is recorded per sample.
+// integrated over [t_k, t_k + h] with those inputs frozen (Simulator stepping API; optional hooks
+// may set parameters before and adjust the state after each interval), and one row is recorded
+// per sample.
 #ifndef BIOTWIN_SIM_SAMPLED_RUN_H_
 #define BIOTWIN_SIM_SAMPLED_RUN_H_
 
@@ -38,6 +39,10 @@ struct SampledRunOptions {
   // Called after each interval with the state at its end (t = t_{k+1}); may change x (e.g.
   // plant-side clamps); returning false stops the run with *error as the failure.
   std::function<bool(long k, double t, double* x, const double* p, std::string* error)> after_interval;
+  // Called before each interval [t_k, t_k+1] (after the controller and actuators) with the
+  // model's parameter vector, which it may change for that interval (e.g. disturbances held
+  // constant over it, as IndPenSim does); returning false stops the run with *error.
+  std::function<bool(long k, double t, double* p, std::string* error)> before_interval;
   std::function<void(double)> on_progress;
 };
 

@@ -117,6 +117,9 @@ class Simulator {
   // Model outputs at the current state; `y` has num_outputs() entries.
   void Outputs(double* y);
   const std::vector<double>& Parameters() const;
+  // Replaces a parameter value (parameter unit) from now on, e.g. a disturbance held over the
+  // next interval; re-initialises on the next Advance when the value changed.
+  void SetParameter(int parameter, double value);
   // Events fired, warnings and solver statistics accumulated by the stepping API so far.
   SolverStats Stats() const;
   const std::vector<EventRecord>& Events() const;

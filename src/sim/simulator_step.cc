@@ -149,6 +149,14 @@ void Simulator::Outputs(double* out) {
 
 const std::vector<double>& Simulator::Parameters() const { return impl_->p; }
 
+void Simulator::SetParameter(int parameter, double value) {
+  Impl& s = *impl_;
+  if (s.p[parameter] != value) {
+    s.p[parameter] = value;
+    s.reinit_needed = true;
+  }
+}
+
 SolverStats Simulator::Stats() const {
   const Impl& s = *impl_;
   SolverStats st = s.result.stats;

@@ -42,6 +42,18 @@ class Counter : public SampledController {
   std::vector<int> mv_{0};
 };
 
+// Drives nothing (models without inputs).
+class Idle : public SampledController {
+ public:
+  const std::vector<int>& ManipulatedInputs() const override { return none_; }
+  void Begin(double, const double*) override {}
+  void Step(long, double, const double*, double*) override {}
+  void Applied(const double*) override {}
+
+ private:
+  std::vector<int> none_;
+};
+
 TEST(SampledRun, RowsHoldInputsOverIntervalsAndProfilesStayContinuous) {
   auto m = model::LoadModelText(kTwoInputs, "two.yaml");
   Scenario sc = LoadScenarioText("until: 1 h\nsolver: {rtol: 1e-10, atol: 1e-12}\n"
@@ -131,6 +143,42 @@ control:
     EXPECT_NEAR(r.measurements[k], r.states[2 * j] + (bias ? 1.0 : 0.0), 1e-9) << t;
   }
   EXPECT_NEAR(r.states[2 * (r.rows() - 1)], 2.0 * 1.5, 1e-9);  // 2 h at 2/h minus 0.5 h off
+}
+
+TEST(SampledRun, BeforeIntervalHookHoldsParameterDisturbancesOverEachInterval) {
+  auto m = model::LoadModelText(R"yaml(biotwin: 1
+model: {name: ramp}
+time_unit: h
+states:
+  y: {unit: "1", initial: 0}
+parameters:
+  a: {value: 1, unit: 1/h}
+balances:
+  y: "a"
+)yaml", "ramp.yaml");
+  Scenario sc = LoadScenarioText("until: 2 h\nsolver: {rtol: 1e-10, atol: 1e-12}\n", "s.yaml", m->info());
+  SensorBank sensors;
+  ActuatorBank actuators;
+  Idle idle;
+  SampledRunOptions opt;
+  opt.sample_time = 0.25;
+  opt.before_interval = [](long k, double, double* p, std::string*) {
+    p[0] = 1.0 + 0.5 * static_cast<double>(k % 3);  // a disturbance sequence, held per interval
+    return true;
+  };
+  SampledRunResult r = RunSampled(m, sc, sensors, idle, actuators, opt);
+  ASSERT_TRUE(r.ok) << r.message;
+  double y = 0;
+  for (long k = 0; k < 8; ++k) {
+    EXPECT_NEAR(r.states[k], y, 1e-9) << k;
+    y += 0.25 * (1.0 + 0.5 * static_cast<double>(k % 3));
+  }
+  EXPECT_NEAR(r.states[8], y, 1e-9);
+  // A controller that names an input the model does not have is a failure, not a crash.
+  Counter wrong;
+  r = RunSampled(m, sc, sensors, wrong, actuators, opt);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("input index 0"), std::string::npos) << r.message;
 }
 
 TEST(SampledRun, AnActuatorFaultActsOnAProfileInputTheControllerDoesNotDrive) {
