@@ -247,7 +247,7 @@ int RunSimulate(const std::vector<std::string>& args) {
                 info.provenance.name.c_str(), result.t_reached, info.time_unit.text.c_str(),
                 result.wall_seconds * 1e3, st.steps, st.rhs_evals, st.jac_evals, st.events);
     if (control_setup) {
-      std::printf("closed loop: %ld control intervals of %g %s, %.1f us per interval (controller %.2f us)\n",
+      std::printf("closed loop: %ld control intervals of %g %s, %.1f us per interval (sensors, controller and actuators %.2f us)\n",
                   closed.intervals, control_setup->spec.sample_time, info.time_unit.text.c_str(),
                   closed.intervals > 0 ? closed.wall_seconds * 1e6 / closed.intervals : 0.0,
                   closed.intervals > 0 ? closed.controller_seconds * 1e6 / closed.intervals : 0.0);
