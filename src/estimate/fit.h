@@ -23,6 +23,7 @@ struct FitOptions {
   // singular Fisher information, or |correlation| > 0.95); "all", "none" or a list of names.
   std::vector<std::string> profile = {"auto"};
   int profile_max_steps = 12;  // grid points per side
+  bool trace = false;          // print Ceres' per-iteration progress on stdout
 };
 
 struct StartOutcome {

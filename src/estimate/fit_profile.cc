@@ -36,6 +36,11 @@ void ProfileParameters(const FitResiduals& residuals, const FitOptions& options,
   const double chi = boost::math::quantile(boost::math::chi_squared(1.0), 0.95);
   const double jstar = result->objective;
   const double threshold = result->sigma_known ? jstar + chi : jstar * std::exp(chi / result->num_data);
+  // Each profile point only needs its objective to a few digits of the threshold.
+  FitOptions point_options = options;
+  point_options.function_tolerance = std::max(options.function_tolerance, 1e-8);
+  point_options.parameter_tolerance = std::max(options.parameter_tolerance, 1e-8);
+  point_options.gradient_tolerance = std::max(options.gradient_tolerance, 1e-8);
   std::vector<double> best(np);
   for (int k = 0; k < np; ++k) best[k] = result->parameters[k].value;
   for (int k = 0; k < np; ++k) {
@@ -71,7 +76,7 @@ void ProfileParameters(const FitResiduals& residuals, const FitOptions& options,
         theta = std::clamp(theta, lo, hi);
         if (theta == prev_theta) break;
         start[k] = f.log ? std::exp(theta) : theta;
-        StartOutcome o = SolveFrom(residuals, start, {k}, options, &result->simulations);
+        StartOutcome o = SolveFrom(residuals, start, {k}, point_options, &result->simulations);
         ProfilePoint pt{start[k], o.objective, o.status == "converged" && std::isfinite(o.objective)};
         prof.points.push_back(pt);
         if (!pt.ok) break;
