@@ -241,6 +241,97 @@ TEST(Fit, DeclaredSigmaGivesChiSquareTestAndUnscaledCovariance) {
   EXPECT_NEAR((r.parameters[0].ci_high - r.parameters[0].value) / r.parameters[0].se, 1.959964, 1e-5);
 }
 
+// Single-batch fit helper for the identifiability and diagnostics tests.
+FitResult FitOne(const std::string& model_text, const std::vector<double>& t, const std::vector<double>& x,
+                 const std::vector<std::string>& names, const std::vector<std::string>& profile) {
+  auto m = model::LoadModelText(model_text, "m.yaml");
+  DataTable d;
+  d.file = "d.csv";
+  d.time = t;
+  d.columns = {{"x", "g/L", x}};
+  FitProblem p;
+  p.model = m;
+  Experiment e;
+  e.scenario = sim::DefaultScenario(m->info(), model::kNaN);
+  e.data = MatchData(d, m->info());
+  p.experiments.push_back(e);
+  p.rtol = 1e-10;
+  p.atol = 1e-12;
+  p.parameters = MakeFreeParameters(m->info(), names, {}, {}, {});
+  CheckProblem(&p);
+  FitOptions o;
+  o.profile = profile;
+  return Fit(p, o);
+}
+
+TEST(Fit, OnlyTheProductIsIdentifiable) {
+  // x' = -a*b*x: the data fix a*b = 0.6, not a and b. The Fisher information is singular and the
+  // automatic profiles stay flat wherever the other parameter can compensate within its bounds
+  // (0.12 < a, b < 5), so at least one end of each interval is never found.
+  const char* model_text = R"(
+biotwin: 1
+model: {name: product, version: 1.0.0}
+time_unit: h
+states:
+  x: {unit: g/L, initial: 5}
+parameters:
+  a: {value: 0.5, unit: 1/h, bounds: [0.05, 5], source: test}
+  b: {value: 2, unit: 1, bounds: [0.05, 5], source: test}
+balances:
+  x: "-a*b*x"
+)";
+  std::vector<double> t, x;
+  for (int i = 1; i <= 8; ++i) {
+    t.push_back(0.5 * i);
+    x.push_back(5 * std::exp(-0.6 * 0.5 * i) * (1 + 0.01 * ((i % 3) - 1)));
+  }
+  FitResult r = FitOne(model_text, t, x, {"a", "b"}, {"auto"});
+  ASSERT_EQ(r.status, "converged") << r.message;
+  EXPECT_NEAR(r.parameters[0].value * r.parameters[1].value, 0.6, 0.01);
+  EXPECT_NE(r.fisher_condition, "ok");
+  EXPECT_TRUE(std::isnan(r.parameters[0].se));
+  ASSERT_EQ(r.profiles.size(), 2u);
+  for (const auto& prof : r.profiles) {
+    EXPECT_FALSE(prof.identifiable) << prof.name;
+    EXPECT_GE(prof.points.size(), 5u) << prof.name;
+    for (const auto& pt : prof.points) {
+      if (pt.ok && pt.value > 0.13 && pt.value < 4.5) {
+        EXPECT_LT(pt.objective, prof.threshold) << prof.name << " at " << pt.value;
+      }
+    }
+  }
+}
+
+TEST(Fit, StructuralMisfitShowsInTheResidualDiagnostics) {
+  // A first-order decay fitted to a straight-line decrease: residuals are systematic (few sign
+  // runs, strong lag-1 autocorrelation), unlike noise.
+  const char* model_text = R"(
+biotwin: 1
+model: {name: decay1, version: 1.0.0}
+time_unit: h
+states:
+  x: {unit: g/L, initial: 5}
+parameters:
+  k: {value: 0.1, unit: 1/h, bounds: [1e-3, 10], source: test}
+balances:
+  x: "-k*x"
+)";
+  std::vector<double> t, x;
+  for (int i = 1; i <= 30; ++i) {
+    t.push_back(0.25 * i);
+    x.push_back(5 - 0.6 * 0.25 * i);
+  }
+  FitResult r = FitOne(model_text, t, x, {"k"}, {"none"});
+  ASSERT_EQ(r.status, "converged") << r.message;
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  const auto& d = r.diagnostics[0];
+  EXPECT_EQ(d.n, 30);
+  EXPECT_LE(d.runs, 4);
+  EXPECT_LT(d.runs_p, 0.01);
+  EXPECT_GT(d.lag1_autocorrelation, 0.6);
+  EXPECT_NEAR(d.rms, std::sqrt(r.objective / 30), 1e-12);
+}
+
 TEST(Fit, ErrorModelParsing) {
   const model::Unit gl = model::ParseUnit("g/L");
   ErrorModel a = ParseErrorModel("50 mg/L + 5%", gl, "x");
