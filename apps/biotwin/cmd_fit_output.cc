@@ -197,6 +197,12 @@ void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResu
   }
   ri.summary.push_back({"model", info.provenance.name + " " + info.provenance.version + " (sha256 " + info.content_hash.substr(0, 12) + ")"});
   for (const auto& e : problem.experiments) ri.summary.push_back({e.name, e.data.file + " (sha256 " + e.data.sha256.substr(0, 12) + ")"});
+  for (size_t e = 0; e < r.experiments.size(); ++e) {
+    for (const auto& ev : r.experiments[e].events) {
+      const std::string prefix = r.experiments.size() > 1 ? "batch " + std::to_string(e + 1) + ": " : "";
+      ri.events.push_back({ev.time, prefix + ev.name + (ev.description.empty() ? "" : " (" + ev.description + ")")});
+    }
+  }
   // One merged time axis; each batch's model curves and data are series with gaps elsewhere.
   io::RunTable table;
   table.time_unit = info.time_unit.text;
@@ -210,7 +216,7 @@ void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResu
   const int n = static_cast<int>(info.states.size());
   for (size_t e = 0; e < problem.experiments.size(); ++e) {
     const auto& exp = problem.experiments[e];
-    const std::string label = problem.experiments.size() > 1 ? "batch " + std::to_string(e + 1) : "model";
+    const std::string label = problem.experiments.size() > 1 ? "model, batch " + std::to_string(e + 1) : "model";
     for (const auto& s : exp.data.signals) {
       io::Series model{s.name, s.unit, label, "", std::vector<double>(table.time.size(), model::kNaN)};
       if (e < r.experiments.size()) {

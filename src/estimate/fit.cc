@@ -33,6 +33,7 @@ void SimulateOptimum(const FitResiduals& residuals, const std::vector<double>& p
     ef.states = res.states;
     ef.outputs = res.outputs;
     ef.inputs = res.inputs;
+    ef.events = res.events;
     for (size_t t = 0; t < res.time.size(); ++t) {
       for (int i = 0; i < n + m; ++i) {
         const double v = i < n ? res.states[t][i] : res.inputs[t][i - n];

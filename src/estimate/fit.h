@@ -78,6 +78,7 @@ struct ExperimentFit {
   std::vector<double> time;                  // dense grid
   std::vector<std::vector<double>> states, outputs, inputs;  // [time][variable]
   std::vector<double> residuals, predicted;  // per data point (weighted residual, model value)
+  std::vector<sim::EventRecord> events;      // events of the simulation at the optimum
 };
 
 struct FitResult {

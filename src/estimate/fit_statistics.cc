@@ -46,7 +46,10 @@ void Diagnose(const std::vector<double>& weighted, const std::vector<double>& ra
     prev = sign;
   }
   const double n1 = d->positive, n2 = d->negative, nn = n1 + n2;
-  if (n1 > 0 && n2 > 0 && nn > 2) {
+  if (nn >= 2 && (n1 == 0 || n2 == 0)) {
+    // Every residual has the same sign: the chance of that with random signs is 2^(1-n).
+    d->runs_p = std::pow(2.0, 1.0 - nn);
+  } else if (n1 > 0 && n2 > 0 && nn > 2) {
     d->runs_expected = 2 * n1 * n2 / nn + 1;
     const double var = 2 * n1 * n2 * (2 * n1 * n2 - nn) / (nn * nn * (nn - 1));
     if (var > 0) {
