@@ -62,6 +62,12 @@ FitResult Fit(const FitProblem& problem, const FitOptions& options) {
     throw FitInputError("more free parameters (" + std::to_string(np) + ") than data points (" +
                         std::to_string(result.num_data) + ")");
   }
+  for (const auto& name : options.profile) {
+    const bool known = name == "auto" || name == "all" || name == "none" ||
+                       std::any_of(problem.parameters.begin(), problem.parameters.end(),
+                                   [&](const FreeParameter& f) { return f.name == name; });
+    if (!known) throw FitInputError("--profile: '" + name + "' is not an estimated parameter (nor auto, all or none)");
+  }
   std::vector<std::vector<double>> starts;
   std::vector<double> first(np);
   for (int k = 0; k < np; ++k) first[k] = problem.parameters[k].start;

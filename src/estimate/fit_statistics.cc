@@ -109,9 +109,10 @@ void AnalyseOptimum(const FitResiduals& residuals, const std::vector<double>& r,
     pe.se = std::isfinite(var) && var >= 0 ? std::sqrt(var) : model::kNaN;
     pe.ci_low = pe.value - q * pe.se;
     pe.ci_high = pe.value + q * pe.se;
-    const double tol = 1e-6 * std::max({1.0, std::fabs(pe.lower), std::fabs(pe.upper)});
-    pe.at_bound = (std::isfinite(pe.lower) && pe.value - pe.lower <= tol * (pe.log ? pe.value : 1.0) + 1e-300) ||
-                  (std::isfinite(pe.upper) && pe.upper - pe.value <= tol);
+    auto near = [](double v, double b) {
+      return std::isfinite(b) && std::fabs(v - b) <= 1e-6 * std::max(std::fabs(b), std::fabs(v));
+    };
+    pe.at_bound = near(pe.value, pe.lower) || near(pe.value, pe.upper);
   }
   // Residual diagnostics by signal name, over all experiments.
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_signal;
