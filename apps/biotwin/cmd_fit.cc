@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "                   [--scenario S1.yaml[,S2.yaml...]] [--spec FIT.yaml] [--report FIT.html]\n"
     "                   [--error NAME=A[UNIT][+B%]]... [--bounds NAME=LO:HI]... [--start NAME=V]...\n"
     "                   [--linear p1,...] [--starts N] [--seed S] [--max-iterations N]\n"
-    "                   [--profile auto|all|none|p1,...] [--rtol R] [--atol A] [--quiet]\n\n"
+    "                   [--profile auto|all|none|p1,...] [--rtol R] [--atol A] [--threads N]\n"
+    "                   [--trace] [--quiet]\n\n"
     "Fits the named parameters of MODEL to measured batches: each data CSV (first column time,\n"
     "units in every header, columns named like states or outputs, empty cells = missing) is one\n"
     "batch, run through its scenario (one per data file, or one for all; inputs, feeds, events\n"
@@ -38,6 +39,7 @@ constexpr const char* kUsage =
     "estimates with standard errors, 95 % intervals and correlations, profile likelihoods,\n"
     "residual diagnostics, the chi-square test and the dossier (model and data hashes, validity\n"
     "domain). A fit-spec YAML (docs/fit.md) can hold all of this; the command line wins.\n"
+    "--threads N simulates up to N batches in parallel; --trace prints Ceres' iterations.\n"
     "Exit codes: 0 converged, 1 not converged or failed (FIT.json says why, no estimates),\n"
     "2 usage, 3 invalid model/scenario/data/spec, 4 I/O error.";
 
@@ -94,7 +96,8 @@ struct Args {
   std::string model, out, report, spec;
   std::vector<std::string> data, scenarios, estimate, linear, errors, bounds, starts_at;
   std::string profile;
-  int starts = 0, max_iterations = 0;
+  int starts = 0, max_iterations = 0, threads = 0;
+  bool trace = false;
   long long seed = -1;
   double rtol = model::kNaN, atol = model::kNaN;
   bool quiet = false;
@@ -132,6 +135,7 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     };
     long long n = 0;
     if (arg == "--quiet") { a->quiet = true; continue; }
+    if (arg == "--trace") { a->trace = true; continue; }
     if (!arg.empty() && arg[0] != '-') {
       if (!a->model.empty()) {
         std::fprintf(stderr, "biotwin fit: unexpected argument '%s'\n%s\n", arg.c_str(), kUsage);
@@ -142,7 +146,7 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     }
     static const std::vector<std::string> kWithValue = {
         "--data", "--scenario", "--estimate", "--out", "--report", "--spec", "--error", "--bounds", "--start",
-        "--linear", "--starts", "--seed", "--max-iterations", "--profile", "--rtol", "--atol"};
+        "--linear", "--starts", "--seed", "--max-iterations", "--profile", "--rtol", "--atol", "--threads"};
     if (std::find(kWithValue.begin(), kWithValue.end(), arg) == kWithValue.end()) {
       std::fprintf(stderr, "biotwin fit: unknown option '%s'\n%s\n", arg.c_str(), kUsage);
       return kExitUsage;
@@ -161,6 +165,7 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     else if (arg == "--profile") a->profile = v;
     else if (arg == "--starts") { if (!integer(&n)) return kExitUsage; a->starts = static_cast<int>(n); }
     else if (arg == "--seed") { if (!integer(&n)) return kExitUsage; a->seed = n; }
+    else if (arg == "--threads") { if (!integer(&n)) return kExitUsage; a->threads = static_cast<int>(n); }
     else if (arg == "--max-iterations") { if (!integer(&n)) return kExitUsage; a->max_iterations = static_cast<int>(n); }
     else if (arg == "--rtol") { if (!number(&a->rtol)) return kExitUsage; }
     else if (arg == "--atol") { if (!number(&a->atol)) return kExitUsage; }
@@ -182,6 +187,8 @@ void BuildProblem(const Args& a, estimate::FitProblem* problem, estimate::FitOpt
   if (a.seed > 0) options->seed = static_cast<uint64_t>(a.seed);
   if (a.max_iterations > 0) options->max_iterations = a.max_iterations;
   if (!a.profile.empty()) options->profile = SplitList(a.profile);
+  if (a.threads > 0) options->threads = a.threads;
+  options->trace = a.trace;
   problem->rtol = std::isnan(a.rtol) ? spec.rtol : a.rtol;
   problem->atol = std::isnan(a.atol) ? spec.atol : a.atol;
   std::vector<std::string> names = a.estimate.empty() ? spec.estimate : a.estimate;

@@ -24,6 +24,7 @@ struct FitOptions {
   std::vector<std::string> profile = {"auto"};
   int profile_max_steps = 12;  // grid points per side
   bool trace = false;          // print Ceres' per-iteration progress on stdout
+  int threads = 1;             // batches simulated in parallel (Ceres evaluates residual blocks concurrently)
 };
 
 struct StartOutcome {

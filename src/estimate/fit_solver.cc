@@ -1,6 +1,7 @@
 // One Ceres trust-region solve of the fit (Levenberg-Marquardt, dense QR) over the transformed
 // free parameters, with exact Jacobians from forward sensitivities; and the multi-start points.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -19,7 +20,7 @@ double FromSolver(const FreeParameter& f, double theta) { return f.log ? std::ex
 // Residuals of one experiment as a Ceres cost function of the transformed parameter block.
 class ExperimentCost : public ceres::CostFunction {
  public:
-  ExperimentCost(const FitResiduals& residuals, int experiment, long* simulations)
+  ExperimentCost(const FitResiduals& residuals, int experiment, std::atomic<long>* simulations)
       : residuals_(residuals), experiment_(experiment), simulations_(simulations) {
     set_num_residuals(residuals.count(experiment));
     mutable_parameter_block_sizes()->push_back(residuals.num_parameters());
@@ -66,7 +67,7 @@ class ExperimentCost : public ceres::CostFunction {
  private:
   const FitResiduals& residuals_;
   int experiment_;
-  long* simulations_;
+  std::atomic<long>* simulations_;  // shared by the blocks (Ceres may evaluate them in parallel)
   mutable std::vector<double> p_, jac_, r_cache_, theta_cache_;
   mutable bool have_cache_ = false;
 };
@@ -110,8 +111,8 @@ StartOutcome SolveFrom(const FitResiduals& residuals, const std::vector<double>&
   out.start = start;
   std::vector<double> theta(np);
   for (int k = 0; k < np; ++k) theta[k] = ToSolver(params[k], start[k]);
-  long local_sims = 0;
-  long* sims = simulations != nullptr ? simulations : &local_sims;
+  std::atomic<long> sims_count{0};
+  std::atomic<long>* sims = &sims_count;
   ceres::Problem::Options popt;
   ceres::Problem problem(popt);
   for (int e = 0; e < residuals.num_experiments(); ++e) {
@@ -140,13 +141,14 @@ StartOutcome SolveFrom(const FitResiduals& residuals, const std::vector<double>&
   so.function_tolerance = options.function_tolerance;
   so.gradient_tolerance = options.gradient_tolerance;
   so.parameter_tolerance = options.parameter_tolerance;
-  so.num_threads = 1;
+  so.num_threads = std::max(1, options.threads);
   so.logging_type = options.trace ? ceres::PER_MINIMIZER_ITERATION : ceres::SILENT;
   so.minimizer_progress_to_stdout = options.trace;
   NoiseFloorCallback noise_floor;
   so.callbacks.push_back(&noise_floor);
   ceres::Solver::Summary summary;
   ceres::Solve(so, &problem, &summary);
+  if (simulations != nullptr) *simulations += sims_count.load();
   out.end.resize(np);
   for (int k = 0; k < np; ++k) out.end[k] = FromSolver(params[k], theta[k]);
   out.iterations = static_cast<int>(summary.iterations.size()) - 1;

@@ -91,6 +91,22 @@ TEST(Fit, RecoversDecayRatesFromNoiselessDataOfTwoBatches) {
   EXPECT_NEAR(r.domain[0].min, 5.0 * std::exp(-0.45 * 7.0), 1e-6);
 }
 
+TEST(Fit, ParallelBatchesGiveTheSameFit) {
+  auto m = model::LoadModelText(kDecay, "decay.yaml");
+  FitProblem p = DecayProblem(m);
+  FitOptions o;
+  o.profile = {"none"};
+  o.max_iterations = 3;  // compare the iterates, not just the optimum
+  FitResult one = Fit(p, o);
+  o.threads = 2;
+  FitResult two = Fit(p, o);
+  ASSERT_EQ(one.starts[0].end.size(), two.starts[0].end.size());
+  for (size_t k = 0; k < one.starts[0].end.size(); ++k) {
+    EXPECT_NEAR(one.starts[0].end[k], two.starts[0].end[k], 1e-12 * std::fabs(one.starts[0].end[k]));
+  }
+  EXPECT_EQ(one.simulations, two.simulations);
+}
+
 TEST(Fit, JacobianFromSensitivitiesMatchesCentralDifferences) {
   auto m = model::LoadModelText(kDecay, "decay.yaml");
   FitProblem p = DecayProblem(m);
