@@ -125,6 +125,7 @@ DynoptSolution SolveOcp(const OcpProblem& problem, const DynoptOptions& options)
     settings.max_seconds = problem.solver.max_seconds;
     settings.print_level = options.print_level >= 0 ? options.print_level : problem.solver.print_level;
     settings.warm_start = have_previous;
+    settings.exact_hessian = problem.solver.exact_hessian;
     log("stage " + std::to_string(stage + 1) + ": " + std::to_string(N) + " intervals, " +
         std::to_string(nlp.num_variables()) + " variables, " + std::to_string(nlp.num_constraints()) + " constraints");
     IpoptOutcome out = SolveWithIpopt(nlp, w, settings);
@@ -155,7 +156,20 @@ DynoptSolution SolveOcp(const OcpProblem& problem, const DynoptOptions& options)
     sol.integrator_steps += nlp.integrator_steps();
     sol.continuity_defect = evaluated ? nlp.MaxContinuityDefect(w.data()) : model::kInf;
     sol.violations.clear();
-    if (evaluated && !StatusIsSuccess(out.status)) sol.violations = nlp.Violations(w.data(), 1e-6);
+    if (evaluated && !StatusIsSuccess(out.status)) {
+      // Report what the controls found actually do: simulate them from x0 (the intervals then
+      // join exactly) and list the constraints the simulated trajectory violates.
+      std::vector<double> ws;
+      std::string sim_error;
+      if (nlp.InitialPoint(nlp.Plan(w.data()), &ws, &sim_error) && nlp.Evaluate(ws.data(), false, &sim_error)) {
+        sol.violations = nlp.Violations(ws.data(), 1e-6);
+        sol.states = nlp.GridStates(ws.data());
+        sol.objective = nlp.ObjectiveValue(ws.data());
+        sol.continuity_defect = 0.0;
+      } else {
+        sol.violations = nlp.Violations(w.data(), 1e-6);
+      }
+    }
     if (!evaluated) {
       sol.status = NlpStatus::kEvaluationError;
       sol.explanation = ExplainStatus(sol.status) + ": " + eval_error;

@@ -18,14 +18,15 @@ using Ipopt::Number;
 
 class ShootingTnlp : public Ipopt::TNLP {
  public:
-  ShootingTnlp(ShootingNlp& nlp, const std::vector<double>& w0, double max_seconds)
-      : nlp_(nlp), w0_(w0), max_seconds_(max_seconds), start_(std::chrono::steady_clock::now()) {}
+  ShootingTnlp(ShootingNlp& nlp, const std::vector<double>& w0, double max_seconds, bool exact_hessian)
+      : nlp_(nlp), w0_(w0), max_seconds_(max_seconds), exact_hessian_(exact_hessian),
+        start_(std::chrono::steady_clock::now()) {}
 
   bool get_nlp_info(Index& n, Index& m, Index& nnz_jac, Index& nnz_h, IndexStyleEnum& style) override {
     n = nlp_.num_variables();
     m = nlp_.num_constraints();
     nnz_jac = nlp_.jacobian_nonzeros();
-    nnz_h = 0;
+    nnz_h = exact_hessian_ ? nlp_.hessian_nonzeros() : 0;
     style = TNLP::C_STYLE;
     return true;
   }
@@ -61,6 +62,16 @@ class ShootingTnlp : public Ipopt::TNLP {
     nlp_.JacobianValues(x, v);
     return true;
   }
+  bool eval_h(Index, const Number* x, bool, Number obj_factor, Index, const Number* lambda, bool, Index,
+              Index* ir, Index* jc, Number* v) override {
+    if (!exact_hessian_) return false;
+    if (!v) {
+      nlp_.HessianStructure(ir, jc);
+      return true;
+    }
+    ++out_.hessian_evaluations;
+    return nlp_.HessianValues(x, obj_factor, lambda, v, &out_.last_evaluation_error);
+  }
   bool intermediate_callback(Ipopt::AlgorithmMode, Index iter, Number, Number inf_pr, Number inf_du, Number,
                              Number, Number, Number, Number, Index, const Ipopt::IpoptData*,
                              Ipopt::IpoptCalculatedQuantities*) override {
@@ -94,6 +105,7 @@ class ShootingTnlp : public Ipopt::TNLP {
   ShootingNlp& nlp_;
   std::vector<double> w0_;
   double max_seconds_;
+  bool exact_hessian_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -138,17 +150,19 @@ const char* IpoptName(Ipopt::ApplicationReturnStatus s) {
 }  // namespace
 
 IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings) {
-  Ipopt::SmartPtr<ShootingTnlp> tnlp = new ShootingTnlp(nlp, w0, settings.max_seconds);
+  Ipopt::SmartPtr<ShootingTnlp> tnlp = new ShootingTnlp(nlp, w0, settings.max_seconds, settings.exact_hessian);
   Ipopt::SmartPtr<Ipopt::IpoptApplication> app = IpoptApplicationFactory();
   app->RethrowNonIpoptException(false);
   auto& o = *app->Options();
   o.SetIntegerValue("print_level", settings.print_level);
   o.SetStringValue("sb", "yes");  // no banner
-  o.SetStringValue("hessian_approximation", "limited-memory");
-  o.SetIntegerValue("limited_memory_max_history", 20);
-  // SR1 updates cope with the indefinite Lagrangian Hessian of multiple shooting far better than
-  // BFGS (Park-Ramirez N = 20: converges in about 300 iterations; BFGS stalls).
-  o.SetStringValue("limited_memory_update_type", "sr1");
+  if (!settings.exact_hessian) {
+    o.SetStringValue("hessian_approximation", "limited-memory");
+    o.SetIntegerValue("limited_memory_max_history", 20);
+    // SR1 updates cope with the indefinite Lagrangian Hessian of multiple shooting far better
+    // than BFGS (Park-Ramirez N = 20: converges in about 300 iterations; BFGS stalls).
+    o.SetStringValue("limited_memory_update_type", "sr1");
+  }
   o.SetNumericValue("tol", settings.tolerance);
   o.SetNumericValue("acceptable_tol", std::max(1e-6, 100 * settings.tolerance));
   o.SetIntegerValue("acceptable_iter", 10);

@@ -16,6 +16,9 @@ struct IpoptSettings {
   double max_seconds = 0.0;  // wall clock (0: no limit); exceeding it stops with kTimeLimit
   int print_level = 0;
   bool warm_start = false;   // the start point is a previous solution: smaller initial barrier
+  // Lagrangian Hessian by finite differences of the exact sensitivities (true), or IPOPT's
+  // limited-memory quasi-Newton (SR1) approximation (false).
+  bool exact_hessian = true;
 };
 
 enum class NlpStatus {
@@ -40,7 +43,7 @@ struct IpoptOutcome {
   double wall_seconds = 0.0;
   std::vector<double> w;     // final point (last iterate when not solved)
   std::string last_evaluation_error;
-  long function_evaluations = 0, jacobian_evaluations = 0;
+  long function_evaluations = 0, jacobian_evaluations = 0, hessian_evaluations = 0;
 };
 
 IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings);

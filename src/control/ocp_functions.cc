@@ -1,6 +1,7 @@
 #include "control/ocp_functions.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "model/compiler.h"
@@ -27,6 +28,25 @@ SymbolUse Uses(const model::ExprNode& e, const model::ModelInfo& info) {
     else if (s == "t") u.time = true;
   }
   return u;
+}
+
+// A short name for a derived unit: a unit of the model (or a common one) with the same dimension
+// and scale ("g" for g/L*L), else the compiler's readable text.
+std::string ShortUnit(const model::Unit& u, const model::ModelInfo& info) {
+  std::vector<std::string> candidates;
+  for (const auto& s : info.states) candidates.push_back(s.unit.text);
+  for (const auto& o : info.outputs) candidates.push_back(o.unit.text);
+  for (const auto& i : info.inputs) candidates.push_back(i.unit.text);
+  candidates.push_back(info.time_unit.text);
+  for (const char* c : {"g", "mg", "kg", "L", "mL", "mol", "mmol", "1"}) candidates.push_back(c);
+  for (const auto& text : candidates) {
+    try {
+      const model::Unit c = model::ParseUnit(text);
+      if (model::Compatible(c, u) && !c.IsAffine() && std::fabs(model::ConversionFactor(u, c) - 1.0) < 1e-12) return text;
+    } catch (const model::UnitError&) {
+    }
+  }
+  return model::ReadableUnitText(u);
 }
 
 bool BareNumber(const model::ExprNode& e) {
@@ -113,7 +133,7 @@ void OcpFunctions::Compile(const OcpProblem& problem) {
       model::Typed v = compiler.Compile(*obj.mayer, g.tape);
       g.tape.AddOutput(v.node);
       mayer_unit = v.unit;
-      objective_unit_ = model::ReadableUnitText(v.unit);
+      objective_unit_ = ShortUnit(v.unit, info);
       g.rows.push_back({obj.mayer_text, "objective", v.unit.text, obj.line});
     }
     if (obj.lagrange) {
@@ -127,7 +147,7 @@ void OcpFunctions::Compile(const OcpProblem& problem) {
         node = compiler.ConvertTo(model::Typed{v.node, lagrange_unit}, mayer_unit, g.tape,
                                   "the integral of the running cost (added to the final-time term)");
       } else {
-        objective_unit_ = model::ReadableUnitText(lagrange_unit);
+        objective_unit_ = ShortUnit(lagrange_unit, info);
       }
       g.tape.AddOutput(node);
       g.rows.push_back({obj.lagrange_text, "objective.running", objective_unit_, obj.line});

@@ -131,9 +131,15 @@ void ReadObjective(const YamlReader& r, const YAML::Node& node, OcpObjective* ob
 void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& time_unit,
                 OcpSolverOptions* s) {
   auto entries = r.Entries(node, "solver", {"tolerance", "max_iterations", "max_time", "rtol", "atol",
-                                            "mesh_refinements", "check_points", "print_level"});
+                                            "mesh_refinements", "check_points", "print_level", "hessian"});
   for (auto& [k, v] : entries) {
     const std::string f = "solver." + k;
+    if (k == "hessian") {
+      const std::string h = r.String(v, f);
+      if (h != "exact" && h != "limited_memory") r.Fail(v, f, "'" + h + "' is not a Hessian method: exact or limited_memory");
+      s->exact_hessian = h == "exact";
+      continue;
+    }
     if (k == "tolerance") s->tolerance = r.Number(v, f);
     if (k == "max_iterations") s->max_iterations = static_cast<int>(r.Number(v, f));
     if (k == "max_time") s->max_seconds = r.Quantity(v, f, model::ParseUnit("s"));

@@ -51,6 +51,7 @@ struct OcpSolverOptions {
   int mesh_refinements = 0;        // solve with N, then 2N, ... (each from the previous solution)
   int check_points = 0;            // extra path-constraint checks inside each interval
   int print_level = 0;             // IPOPT print level
+  bool exact_hessian = true;       // false: limited-memory quasi-Newton (solver.hessian)
 };
 
 struct OcpProblem {

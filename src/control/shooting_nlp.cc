@@ -246,7 +246,6 @@ void ShootingNlp::Constraints(const double* w, double* g) {
 
 void ShootingNlp::JacobianValues(const double* w, double* v) {
   int e = 0;
-  const int ns = integrator_->num_sensitivities();
   const int col_len = nx_ + nd_, col_start = nx_ + nd_ + 1;
   const double tf = FinalTime(w);
   for (int k = 0; k < N_; ++k) {
@@ -259,53 +258,28 @@ void ShootingNlp::JacobianValues(const double* w, double* v) {
       v[e++] = 1.0;
     }
   }
-  (void)ns;
-  int last_k = -1, last_q = -2;
   OcpFunctions::Group last_g = OcpFunctions::kMayer;
-  double tau = 0.0;
+  int last_k = -1;
   for (size_t j = 0; j < rows_.size(); ++j) {
     const RowRef& rr = rows_[j];
-    if (rr.k != last_k || rr.q != last_q || rr.group != last_g) {
-      last_k = rr.k; last_q = rr.q; last_g = rr.group;
-      if (rr.q < 0) {
-        NodeInputs(w, rr.k, u_.data());
-        const double t = problem_.t0 + (tf - problem_.t0) * rr.k / N_;
-        fns_->Eval(rr.group, t, w + rr.k * nx_, u_.data(), gv_.data(), gdx_.data(), gdu_.data(), gdt_.data());
-      } else {
-        tau = taus_[rr.q];
-        InputsAt(w, rr.k, ua_.data(), ub_.data());
-        for (int l = 0; l < m_; ++l) u_[l] = ua_[l] + (ub_[l] - ua_[l]) * tau;
-        const double t = problem_.t0 + (tf - problem_.t0) * (rr.k + tau) / N_;
-        fns_->Eval(rr.group, t, points_[rr.k][rr.q].x.data(), u_.data(), gv_.data(), gdx_.data(), gdu_.data(), gdt_.data());
-      }
+    if (rr.q >= 0) {
+      CheckRowGradient(j, w, points_[rr.k], v + e);
+      e += nx_ + nd_ + (problem_.tf_free ? 1 : 0);
+      last_k = -1;
+      continue;
+    }
+    if (rr.k != last_k || rr.group != last_g) {
+      last_k = rr.k;
+      last_g = rr.group;
+      NodeInputs(w, rr.k, u_.data());
+      const double t = problem_.t0 + (tf - problem_.t0) * rr.k / N_;
+      fns_->Eval(rr.group, t, w + rr.k * nx_, u_.data(), gv_.data(), gdx_.data(), gdu_.data(), gdt_.data());
     }
     const double* dx = gdx_.data() + static_cast<size_t>(rr.r) * n_;
     const double* du = gdu_.data() + static_cast<size_t>(rr.r) * m_;
-    const double dt = gdt_[rr.r];
-    if (rr.q < 0) {
-      for (int i = 0; i < n_; ++i) v[e++] = dx[i];
-      for (int c = 0; c < nc_; ++c) v[e++] = du[problem_.controls[c].input];
-      if (problem_.tf_free) v[e++] = dt * static_cast<double>(rr.k) / N_;
-    } else {
-      const std::vector<double>& S = points_[rr.k][rr.q].sens;
-      auto chain = [&](int col) {
-        double acc = 0.0;
-        for (int i = 0; i < n_; ++i) acc += dx[i] * S[i + col * nx_];
-        return acc;
-      };
-      for (int i = 0; i < nx_; ++i) v[e++] = chain(i);
-      for (int d = 0; d < nd_; ++d) {
-        const auto& dir = dir_var_[d];
-        const int l = problem_.controls[dir.first].input;
-        const bool linear = problem_.controls[dir.first].shape == ControlShape::kPiecewiseLinear;
-        const double wgt = !linear ? 1.0 : (dir.second == 0 ? 1.0 - tau : tau);
-        v[e++] = chain(nx_ + d) + du[l] * wgt;
-      }
-      if (problem_.tf_free) {
-        const double sigma = (rr.k + tau) / N_;
-        v[e++] = chain(col_len) / N_ + chain(col_start) * static_cast<double>(rr.k) / N_ + dt * sigma;
-      }
-    }
+    for (int i = 0; i < n_; ++i) v[e++] = dx[i];
+    for (int c = 0; c < nc_; ++c) v[e++] = du[problem_.controls[c].input];
+    if (problem_.tf_free) v[e++] = gdt_[rr.r] * static_cast<double>(rr.k) / N_;
   }
 }
 

@@ -66,6 +66,14 @@ class ShootingNlp {
   void Constraints(const double* w, double* g);
   void JacobianValues(const double* w, double* values);
 
+  // Hessian of the Lagrangian obj_factor*f + sum lambda_i*g_i (lower triangle), by finite
+  // differences of the exact first derivatives (sensitivities re-integrated per interval
+  // variable; node functions through their tapes). See shooting_hessian.cc.
+  int hessian_nonzeros();
+  void HessianStructure(int* rows, int* cols);
+  bool HessianValues(const double* w, double obj_factor, const double* lambda, double* values,
+                     std::string* error);
+
   // Initial point: control plan `plan` (interpolated by the caller onto this grid), states by
   // forward simulation from x0 (single-shooting initialisation). Returns false with *error when
   // the simulation fails (the remaining states are then copies of the last good one).
@@ -88,6 +96,19 @@ class ShootingNlp {
   void InputsAt(const double* w, int k, double* ua, double* ub) const;
   void NodeInputs(const double* w, int k, double* u) const;
   int NodeControlVar(int c, int k) const;
+  // Variables an interval depends on: s_k, its control values (per input direction), tf.
+  std::vector<int> IntervalVars(int k) const;
+  // Variables a grid-point function depends on: s_k model states, node control values, tf.
+  std::vector<int> NodeVars(int k) const;
+  // Gradient over IntervalVars(k) of the interval's constraint rows weighted by lambda, from
+  // integration points `pts` at `w`.
+  void IntervalLagrangeGradient(int k, const double* w, const std::vector<sim::ShootingPoint>& pts,
+                                const double* lambda, double* out);
+  // Gradient over NodeVars(k) of the grid-point rows (and, at N, the objective) weighted.
+  void NodeLagrangeGradient(int k, const double* w, double obj_factor, const double* lambda, double* out);
+  // Chained gradient of check-point row j (rows_ index) over IntervalVars(k).
+  void CheckRowGradient(size_t j, const double* w, const std::vector<sim::ShootingPoint>& pts, double* out);
+  void BuildHessianStructure();
 
   OcpProblem problem_;
   std::unique_ptr<OcpFunctions> fns_;
@@ -110,6 +131,10 @@ class ShootingNlp {
   std::vector<std::vector<sim::ShootingPoint>> points_;  // per interval
   std::vector<double> cached_w_;
   bool cached_ = false, cached_sens_ = false;
+  // Hessian structure: lower-triangle (row, col) entries and their positions.
+  std::vector<std::pair<int, int>> hess_entries_;
+  std::vector<std::vector<int>> hess_interval_pos_, hess_node_pos_;  // [k][a*|vars|+b] -> entry or -1
+  std::vector<int> first_row_of_node_;  // per grid point: first rows_ index with q < 0, or -1
   // Scratch.
   std::vector<double> ua_, ub_, u_, gv_, gdx_, gdu_, gdt_;
 };

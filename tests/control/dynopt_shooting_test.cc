@@ -194,6 +194,40 @@ solver: {rtol: 1e-11, atol: 1e-13, check_points: 2}
           << "row " << r << " column " << j;
     }
   }
+  // Lagrangian Hessian (forward differences of exact gradients) against central differences of
+  // the Lagrangian gradient grad f + J^T lambda.
+  std::vector<double> lambda(ng);
+  for (int r = 0; r < ng; ++r) lambda[r] = std::sin(1.0 + r);
+  auto lagrangian_gradient = [&](const std::vector<double>& x) {
+    std::vector<double> g(nw), jvals(nnz);
+    nlp.ObjectiveGradient(x.data(), g.data());
+    for (double& v : g) v *= 0.7;  // obj_factor
+    EXPECT_TRUE(nlp.Evaluate(x.data(), true, &err)) << err;
+    nlp.JacobianValues(x.data(), jvals.data());
+    for (int e = 0; e < nnz; ++e) g[jc[e]] += lambda[ir[e]] * jvals[e];
+    return g;
+  };
+  const int nh = nlp.hessian_nonzeros();
+  std::vector<int> hr(nh), hc(nh);
+  nlp.HessianStructure(hr.data(), hc.data());
+  std::vector<double> hv(nh);
+  ASSERT_TRUE(nlp.HessianValues(w.data(), 0.7, lambda.data(), hv.data(), &err)) << err;
+  std::vector<double> hdense(static_cast<size_t>(nw) * nw, 0.0);
+  for (int e = 0; e < nh; ++e) {
+    ASSERT_GE(hr[e], hc[e]);  // lower triangle
+    hdense[static_cast<size_t>(hr[e]) * nw + hc[e]] = hv[e];
+  }
+  for (int j = nlp.nx(); j < nw; ++j) {
+    const double eps = 1e-4 * std::max(1.0, std::fabs(w[j]));
+    std::vector<double> wp = w, wm = w;
+    wp[j] += eps;
+    wm[j] -= eps;
+    const auto gp2 = lagrangian_gradient(wp), gm2 = lagrangian_gradient(wm);
+    for (int i = std::max(j, nlp.nx()); i < nw; ++i) {
+      const double d = (gp2[i] - gm2[i]) / (2 * eps);
+      EXPECT_NEAR(hdense[static_cast<size_t>(i) * nw + j], d, 2e-3 * std::max(1.0, std::fabs(d))) << "H(" << i << ", " << j << ")";
+    }
+  }
   // Objective gradient.
   std::vector<double> grad(nw);
   nlp.ObjectiveGradient(w.data(), grad.data());
