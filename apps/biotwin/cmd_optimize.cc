@@ -32,12 +32,12 @@ void WriteReport(const std::string& path, const control::OcpProblem& p, const co
   t.time_unit = info.time_unit.text;
   t.time = s.grid;
   for (size_t c = 0; c < s.controls.names.size(); ++c) {
-    io::Series col{s.controls.names[c], info.inputs[p.controls[c].input].unit.text, "control", "optimal control"};
+    io::Series col{s.controls.names[c], info.inputs[p.controls[c].input].unit.text, "control", "optimal control", {}};
     for (double tk : s.grid) col.values.push_back(s.controls.Evaluate(static_cast<int>(c), tk));
     t.columns.push_back(std::move(col));
   }
   for (size_t i = 0; i < info.states.size(); ++i) {
-    io::Series col{info.states[i].name, info.states[i].unit.text, "state", info.states[i].description};
+    io::Series col{info.states[i].name, info.states[i].unit.text, "state", info.states[i].description, {}};
     for (const auto& row : s.states) col.values.push_back(row[i]);
     t.columns.push_back(std::move(col));
   }

@@ -187,6 +187,10 @@ DynoptSolution SolveOcp(const OcpProblem& problem, const DynoptOptions& options)
     have_previous = true;
     tf_guess = st.tf;
   }
+  if (!StatusIsSuccess(sol.status) && problem.tf_free && !std::isfinite(problem.tf_max)) {
+    sol.explanation += ". Note: the final time is free with no maximum (horizon.end.max); if the objective keeps "
+                       "improving with time the problem is unbounded";
+  }
   sol.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sol;
 }

@@ -178,6 +178,24 @@ terminal_constraints:
   EXPECT_EQ(s.violations[0].unit, "g");
 }
 
+// Maximising the distance travelled with a free final time and no maximum: unbounded. The solve
+// fails (exit 1 in the CLI) and the explanation points at the missing bound.
+TEST_F(DynoptProblems, UnboundedObjectiveFailsWithAHint) {
+  auto p = Load(R"yaml(
+model: double_integrator.yaml
+horizon: {start: 0 h, end: {free: true, guess: 2 h, min: 1 h}}
+intervals: 4
+controls:
+  a: {min: -1 m/h^2, max: 1 m/h^2, initial: 0.5}
+objective:
+  maximize: "p"
+solver: {max_iterations: 60}
+)yaml");
+  auto s = control::SolveOcp(p);
+  EXPECT_FALSE(control::StatusIsSuccess(s.status)) << control::StatusName(s.status) << " " << s.objective;
+  EXPECT_NE(s.explanation.find("no maximum (horizon.end.max)"), std::string::npos) << s.explanation;
+}
+
 TEST_F(DynoptProblems, WarmStartAndMeshRefinementReuseTheSolution) {
   const std::string text = R"yaml(
 model: integrator.yaml
