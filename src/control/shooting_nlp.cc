@@ -370,3 +370,30 @@ std::vector<Violation> ShootingNlp::Violations(const double* w, double tol) {
 }
 
 }  // namespace biotwin::control
+
+namespace biotwin::control {
+
+void ShootingNlp::MoveHorizon(double t0, const double* x0) {
+  const double length = problem_.tf - problem_.t0;
+  problem_.t0 = t0;
+  problem_.tf = t0 + length;
+  std::copy(x0, x0 + n_, x0_.begin());
+  cached_ = false;
+}
+
+void ShootingNlp::ShiftSolution(std::vector<double>* w, const double* x0) const {
+  double* v = w->data();
+  for (int k = 0; k < N_; ++k) std::copy(v + (k + 1) * nx_, v + (k + 2) * nx_, v + k * nx_);
+  for (int c = 0; c < nc_; ++c) {
+    const int cnt = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ : N_ + 1;
+    for (int k = 0; k + 1 < cnt; ++k) v[qoff_[c] + k] = v[qoff_[c] + k + 1];
+  }
+  std::copy(x0, x0 + n_, v);
+  if (nx_ > n_) {
+    // The running-cost state restarts at 0 and its later values drop the first interval's share.
+    const double first = v[n_];
+    for (int k = 0; k <= N_; ++k) v[k * nx_ + n_] = k == 0 ? 0.0 : v[k * nx_ + n_] - first;
+  }
+}
+
+}  // namespace biotwin::control

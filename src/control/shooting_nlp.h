@@ -90,6 +90,12 @@ class ShootingNlp {
   // States at the grid points (model states only, model units): [k][i].
   std::vector<std::vector<double>> GridStates(const double* w) const;
   const std::vector<double>& x0() const { return x0_; }
+  // Receding horizon: moves a fixed-length horizon to start at `t0` from state `x0` (model states),
+  // keeping the horizon length. No allocation.
+  void MoveHorizon(double t0, const double* x0);
+  // Shifts a solution one interval forward in place (states and controls move one step, the last
+  // ones are repeated) and puts `x0` into s_0: the warm start of the next receding-horizon step.
+  void ShiftSolution(std::vector<double>* w, const double* x0) const;
   long integrator_steps() const;
 
  private:
