@@ -135,7 +135,6 @@ DynoptSolution SolveOcp(const OcpProblem& problem, const DynoptOptions& options)
     st.status = out.status;
     st.ipopt_status = out.ipopt_status;
     st.iterations = out.iterations;
-    st.objective = -0.0;
     st.tf = nlp.FinalTime(w.data());
     st.seconds = out.wall_seconds;
     std::string eval_error;

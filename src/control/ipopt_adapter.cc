@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 
 namespace biotwin::control {
 namespace {
@@ -167,7 +166,6 @@ IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, con
   o.SetNumericValue("acceptable_tol", std::max(1e-6, 100 * settings.tolerance));
   o.SetIntegerValue("acceptable_iter", 10);
   o.SetIntegerValue("max_iter", settings.max_iterations);
-  if (const char* ms = std::getenv("BIOTWIN_IPOPT_MU")) o.SetStringValue("mu_strategy", ms);
   if (settings.warm_start) {
     o.SetNumericValue("mu_init", 1e-4);
     o.SetNumericValue("bound_push", 1e-6);

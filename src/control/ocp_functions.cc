@@ -56,7 +56,7 @@ bool BareNumber(const model::ExprNode& e) {
 // The running-cost quadrature for the shooting integrator.
 class LagrangeState : public sim::StateExtension {
  public:
-  explicit LagrangeState(OcpFunctions* f) : f_(f), dx_(f->n()), du_(std::max(f->m(), 1)) {}
+  explicit LagrangeState(OcpFunctions* f) : f_(f) {}
   int size() const override { return 1; }
   void Eval(double t, const double* x, const double* u, const double* p, double* r, double* drdx,
             double* drdu, double* drdt) override {
@@ -69,14 +69,12 @@ class LagrangeState : public sim::StateExtension {
 
  private:
   OcpFunctions* f_;
-  std::vector<double> dx_, du_;
 };
 
 }  // namespace
 
 OcpFunctions::OcpFunctions(const OcpProblem& problem, std::vector<double> p)
     : model_(problem.model), p_(std::move(p)) {
-  const auto& info = model_->info();
   n_ = model_->num_states();
   m_ = model_->num_inputs();
   np_ = model_->num_parameters();
@@ -91,7 +89,6 @@ OcpFunctions::OcpFunctions(const OcpProblem& problem, std::vector<double> p)
     out_vars_.assign(fm->num_vars(), 0.0);
     out_grad_.assign(fm->num_vars(), 0.0);
   }
-  (void)info;
   Compile(problem);
 }
 

@@ -161,7 +161,6 @@ bool ShootingNlp::HessianValues(const double* w, double obj_factor, const double
   std::fill(values, values + hess_entries_.size(), 0.0);
   if (!Evaluate(w, true, error)) return false;
   std::vector<double> wp(w, w + nw_);
-  const double tf = FinalTime(w);
   std::vector<sim::ShootingPoint> pts;
   // Scatters the symmetric part of the dense block H (columns = perturbed variables).
   auto scatter = [&](const std::vector<double>& H, int nz, const std::vector<int>& pos) {
@@ -192,7 +191,6 @@ bool ShootingNlp::HessianValues(const double* w, double obj_factor, const double
     }
     scatter(H, nz, hess_interval_pos_[k]);
   }
-  (void)tf;
   for (int k = 0; k <= N_; ++k) {
     const std::vector<int> vars = NodeVars(k);
     const int nz = static_cast<int>(vars.size());
