@@ -1,0 +1,78 @@
+// Nonlinear model predictive control on top of the multiple-shooting optimiser: at every sampling
+// instant, solve the optimal-control problem over a receding horizon from the measured (or
+// estimated) state, warm-started from the shifted previous solution, and apply the first control
+// interval. Every step has a wall-clock budget. When the solve does not finish in time or fails,
+// the controller falls back to the last feasible plan (its next interval), and when no plan is
+// left, to the recipe. The reason is recorded in every step.
+#ifndef BIOTWIN_CONTROL_NMPC_CONTROLLER_H_
+#define BIOTWIN_CONTROL_NMPC_CONTROLLER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/ipopt_adapter.h"
+#include "control/ocp_problem.h"
+#include "control/shooting_nlp.h"
+
+namespace biotwin::control {
+
+struct NmpcOptions {
+  double max_solve_seconds = 1.0;  // wall-clock budget per step
+  int max_iterations = 100;        // IPOPT iterations per step
+  double tolerance = 1e-6;
+  double feasibility_tolerance = 1e-6;  // max constraint violation for a plan to count as feasible
+};
+
+enum class NmpcSource {
+  kOptimal,        // this step's solve converged
+  kPreviousPlan,   // the solve failed or ran out of time: the next interval of the last feasible plan
+  kRecipe,         // no feasible plan covers this step: the recipe's values
+};
+
+const char* NmpcSourceName(NmpcSource s);
+
+struct NmpcStep {
+  double time = 0.0;               // model time unit
+  std::vector<double> controls;    // applied value per problem control (input units)
+  NmpcSource source = NmpcSource::kOptimal;
+  std::string reason;              // why a fallback was used ("" for kOptimal)
+  NlpStatus status = NlpStatus::kFailed;
+  int iterations = 0;
+  double solve_seconds = 0.0;
+  double objective = 0.0;          // predicted objective over the horizon (problem's sense)
+};
+
+class NmpcController {
+ public:
+  // `problem` defines model, controls, objective and constraints; its horizon length
+  // (end - start, fixed) and interval count define the prediction horizon and the sampling
+  // period (length / intervals). `recipe(t)` returns the fallback value of every control at t.
+  // Throws model::ModelError for problems in `problem` (free final times are rejected).
+  NmpcController(const OcpProblem& problem, NmpcOptions options,
+                 std::function<std::vector<double>(double)> recipe);
+  ~NmpcController();
+
+  double sampling_period() const { return period_; }
+  void set_max_solve_seconds(double s) { options_.max_solve_seconds = s; }
+
+  // Computes the controls to apply over [t, t + sampling_period()) from state x (model states).
+  NmpcStep Step(double t, const std::vector<double>& x);
+
+ private:
+  OcpProblem problem_;
+  NmpcOptions options_;
+  std::function<std::vector<double>(double)> recipe_;
+  std::unique_ptr<ShootingNlp> nlp_;
+  double period_ = 0.0;
+  std::vector<double> w_;            // warm start / last solution
+  bool have_solution_ = false;       // w_ holds a solution (possibly infeasible) to shift
+  ControlPlan plan_;                 // last feasible plan
+  double plan_start_ = 0.0;
+  bool have_plan_ = false;
+};
+
+}  // namespace biotwin::control
+
+#endif  // BIOTWIN_CONTROL_NMPC_CONTROLLER_H_

@@ -1,0 +1,87 @@
+// Optimal-control problem files (`biotwin optimize PROBLEM.yaml`): which model, which inputs are
+// controls and how they are parametrised, bounds, path and terminal constraints, fixed or free
+// final time, Mayer and Lagrange objective terms, initial-state and parameter overrides, and solver
+// options. Format documented in docs/optimize.md. Errors name file:line: field.
+#ifndef BIOTWIN_CONTROL_OCP_PROBLEM_H_
+#define BIOTWIN_CONTROL_OCP_PROBLEM_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/expr_ast.h"
+#include "model/model.h"
+
+namespace biotwin::control {
+
+enum class ControlShape { kPiecewiseConstant, kPiecewiseLinear };
+
+struct OcpControl {
+  std::string name;
+  int input = -1;                 // model input index
+  ControlShape shape = ControlShape::kPiecewiseConstant;
+  double lower = 0.0, upper = 0.0;  // input unit
+  double initial = 0.0;           // initial guess (input unit)
+  int line = 0;
+};
+
+// `body` compared with bounds: lower <= body <= upper (in the body's unit; +-inf when open).
+struct OcpConstraint {
+  std::string text, field;
+  int line = 0;
+  std::shared_ptr<const model::ExprNode> body, lower_expr, upper_expr;  // bounds may be null
+  std::string body_text;
+};
+
+struct OcpObjective {
+  bool maximize = false;
+  std::shared_ptr<const model::ExprNode> mayer;     // at the final time (null: none)
+  std::shared_ptr<const model::ExprNode> lagrange;  // integrand over the horizon (null: none)
+  std::string mayer_text, lagrange_text;
+  int line = 0;
+};
+
+struct OcpSolverOptions {
+  double tolerance = 1e-8;         // IPOPT tol
+  int max_iterations = 1000;
+  double max_seconds = 0.0;        // wall-clock limit per solve (0: none)
+  double rtol = 1e-8;              // integrator relative tolerance
+  double atol = 1e-10;             // integrator absolute tolerance (scaled by max(1, |x0|))
+  int mesh_refinements = 0;        // solve with N, then 2N, ... (each from the previous solution)
+  int check_points = 0;            // extra path-constraint checks inside each interval
+  int print_level = 0;             // IPOPT print level
+  bool exact_hessian = true;       // false: limited-memory quasi-Newton (solver.hessian)
+};
+
+struct OcpProblem {
+  std::string file, name, description, text;
+  std::string model_file;
+  std::shared_ptr<const model::Model> model;
+  double t0 = 0.0;
+  double tf = 0.0;                 // fixed final time, or initial guess when free
+  bool tf_free = false;
+  double tf_min = 0.0, tf_max = model::kInf;
+  int intervals = 20;
+  std::vector<OcpControl> controls;
+  std::map<int, double> fixed_inputs;   // other inputs held constant (input unit)
+  std::map<int, double> initial_state;  // overrides (state unit)
+  std::map<int, double> parameters;     // overrides (parameter unit)
+  OcpObjective objective;
+  std::vector<OcpConstraint> path, terminal;
+  OcpSolverOptions solver;
+  std::string warm_start;          // path of a previous OPT.json (resolved), "" if none
+  int line_intervals = 0, line_time = 0;
+};
+
+// Reads and checks a problem file (model loaded relative to the file). Throws model::ModelError
+// naming file, line and field for every structural error (unknown controls, inconsistent
+// bounds, malformed expressions, ...). Symbol and unit errors in expressions are raised when the
+// functions are compiled (OcpFunctions), also as ModelError.
+OcpProblem LoadOcpProblem(const std::string& path);
+OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_name,
+                              const std::string& base_dir);
+
+}  // namespace biotwin::control
+
+#endif  // BIOTWIN_CONTROL_OCP_PROBLEM_H_
