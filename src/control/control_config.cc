@@ -1,5 +1,7 @@
 #include "control/control_config.h"
 
+#include "sim/sample_rule_hooks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -62,6 +64,20 @@ struct Parser {
     return static_cast<long>(v);
   }
 
+  // `sets: [N, ...]`: the fault cases (positive integers) a fault belongs to.
+  std::vector<int> ReadFaultSets(const YAML::Node& e, const std::string& f) const {
+    std::vector<int> sets;
+    if (!e["sets"]) return sets;
+    r.RequireSequence(e["sets"], f + ".sets");
+    for (const auto& v : e["sets"]) {
+      const double n = r.Number(v, f + ".sets");
+      if (!(n >= 1) || n != std::floor(n) || n > 1e6) r.Fail(v, f + ".sets", "fault cases are positive integers");
+      sets.push_back(static_cast<int>(n));
+    }
+    if (sets.empty()) r.Fail(e["sets"], f + ".sets", "list at least one fault case or leave 'sets' out");
+    return sets;
+  }
+
   sim::Window ReadWindow(const YAML::Node& e, const std::string& f) const {
     const bool s = static_cast<bool>(e["samples"]), t = static_cast<bool>(e["time"]);
     if (s == t) r.Fail(e, f, "give the window as 'samples: [first, last]' or 'time: [begin, end]'");
@@ -122,8 +138,9 @@ struct Parser {
         for (size_t i = 0; i < v["faults"].size(); ++i) {
           const YAML::Node e = v["faults"][i];
           const std::string fe = f + ".faults[" + std::to_string(i) + "]";
-          r.Entries(e, fe, {"name", "bias", "drift", "samples", "time"});
+          r.Entries(e, fe, {"name", "bias", "drift", "samples", "time", "sets"});
           sim::SensorFault sf;
+          sf.sets = ReadFaultSets(e, fe);
           sf.name = e["name"] ? r.String(e["name"], fe + ".name") : name + "_fault" + std::to_string(i + 1);
           if (static_cast<bool>(e["bias"]) == static_cast<bool>(e["drift"])) r.Fail(e, fe, "give exactly one of 'bias' or 'drift'");
           sf.kind = e["bias"] ? sim::SensorFault::Kind::kBias : sim::SensorFault::Kind::kDrift;
@@ -190,8 +207,9 @@ struct Parser {
         for (size_t i = 0; i < v["faults"].size(); ++i) {
           const YAML::Node e = v["faults"][i];
           const std::string fe = f + ".faults[" + std::to_string(i) + "]";
-          r.Entries(e, fe, {"name", "override", "stuck", "samples", "time"});
+          r.Entries(e, fe, {"name", "override", "stuck", "samples", "time", "sets"});
           sim::ActuatorFault af;
+          af.sets = ReadFaultSets(e, fe);
           af.name = e["name"] ? r.String(e["name"], fe + ".name") : name + "_fault" + std::to_string(i + 1);
           if (static_cast<bool>(e["override"]) == static_cast<bool>(e["stuck"])) r.Fail(e, fe, "give exactly one of 'override: VALUE' or 'stuck: true'");
           if (e["override"]) {
@@ -476,12 +494,52 @@ struct Parser {
 
 }  // namespace
 
+namespace {
+
+template <typename Fault>
+bool InSelectedCase(const Fault& f, int fault_set) {
+  return f.sets.empty() || std::find(f.sets.begin(), f.sets.end(), fault_set) != f.sets.end();
+}
+
+template <typename Spec>
+std::vector<Spec> WithSelectedFaults(std::vector<Spec> specs, int fault_set) {
+  for (auto& s : specs) {
+    std::erase_if(s.faults, [&](const auto& f) { return !InSelectedCase(f, fault_set); });
+  }
+  return specs;
+}
+
+}  // namespace
+
+std::vector<int> ControlSetup::FaultSets() const {
+  std::vector<int> out;
+  auto add = [&](const std::vector<int>& sets) { out.insert(out.end(), sets.begin(), sets.end()); };
+  for (const auto& s : sensors) for (const auto& f : s.faults) add(f.sets);
+  for (const auto& a : actuators) for (const auto& f : a.faults) add(f.sets);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void ControlSetup::SelectFaultSet(int n) {
+  if (n != 0) {
+    std::vector<int> sets = FaultSets();
+    if (std::find(sets.begin(), sets.end(), n) == sets.end()) {
+      std::string list;
+      for (int s : sets) list += (list.empty() ? "" : ", ") + std::to_string(s);
+      throw std::invalid_argument("unknown fault case " + std::to_string(n) + ": the scenario defines " +
+                                  (list.empty() ? std::string("none") : list));
+    }
+  }
+  fault_set = n;
+}
+
 sim::SensorBank ControlSetup::MakeSensors() const {
-  return sim::SensorBank(sensors, spec.sample_time, spec.sample_index_origin);
+  return sim::SensorBank(WithSelectedFaults(sensors, fault_set), spec.sample_time, spec.sample_index_origin);
 }
 
 sim::ActuatorBank ControlSetup::MakeActuators() const {
-  return sim::ActuatorBank(actuators, spec.sample_time, spec.sample_index_origin);
+  return sim::ActuatorBank(WithSelectedFaults(actuators, fault_set), spec.sample_time, spec.sample_index_origin);
 }
 
 std::unique_ptr<ControlSystem> ControlSetup::MakeController() const { return std::make_unique<ControlSystem>(spec); }
@@ -536,6 +594,9 @@ sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, c
   sim::ActuatorBank actuators = setup.MakeActuators();
   std::unique_ptr<ControlSystem> controller = setup.MakeController();
   options.sample_time = setup.spec.sample_time;
+  // The plant's own discrete rules (model file `sample_rules:`) act after every interval.
+  sim::SampleRuleHistory rules;
+  sim::InstallSampleRules(model, &rules, &options);
   return sim::RunSampled(std::move(model), scenario, sensors, *controller, actuators, options);
 }
 

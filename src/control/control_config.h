@@ -23,6 +23,15 @@ struct ControlSetup {
   ControlSpec spec;
   std::vector<sim::SensorSpec> sensors;
   std::vector<sim::ActuatorSpec> actuators;
+  // Faults tagged with `sets: [N, ...]` are fault cases: active only when case N is selected
+  // (biotwin simulate --fault N). 0 = no case selected; untagged faults are always active.
+  int fault_set = 0;
+
+  // Every fault case number the block defines, sorted.
+  std::vector<int> FaultSets() const;
+  // Selects case n (0 = none). Throws std::invalid_argument naming the defined cases when the
+  // block has no fault tagged n.
+  void SelectFaultSet(int n);
 
   sim::SensorBank MakeSensors() const;
   sim::ActuatorBank MakeActuators() const;

@@ -32,6 +32,7 @@ enum class SignalKind { kState, kOutput, kInput };
 struct SensorFault {
   enum class Kind { kBias, kDrift };
   std::string name;
+  std::vector<int> sets;  // fault cases this fault belongs to (empty: always active)
   Kind kind = Kind::kBias;
   Window window;
   // kBias: offset added inside the window. kDrift: offset ramping linearly from 0 at the

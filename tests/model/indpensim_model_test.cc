@@ -62,9 +62,9 @@ Batch* IndPenSimModel::batch_ = nullptr;
 TEST_F(IndPenSimModel, DeclaresTheStatesParametersAndInputsOfIndPenSim) {
   EXPECT_EQ(model_->num_states(), 33);
   EXPECT_EQ(model_->num_parameters(), 106);  // Parameter_list.m's 105 + the ion-addition step h_ode
-  for (const char* s : {"S", "DO2", "O2", "P", "V", "Wt", "H", "T", "Q", "Viscosity",
+  for (const char* s : {"S", "DO2", "O2_offgas", "P", "V", "Wt", "H", "T", "Q", "Viscosity",
                         "Culture_age", "a0", "a1", "a3", "a4", "n0", "n9", "nm", "phi0",
-                        "CO2outgas", "CO2_d", "PAA", "NH3", "mu_P_calc", "mu_X_calc"}) {
+                        "CO2_offgas", "CO2_d", "PAA", "NH3", "mu_P_calc", "mu_X_calc"}) {
     EXPECT_GE(info().StateIndex(s), 0) << s;
   }
   for (const auto& p : info().parameters) {
@@ -116,8 +116,8 @@ TEST_F(IndPenSimModel, InitialRatesMatchHandCalculation) {
 
 TEST_F(IndPenSimModel, InitialRatesHaveTheSignsOfTheReferenceFirstStep) {
   std::vector<double> f = InitialRhs();
-  for (const char* s : {"S", "DO2", "O2", "V", "Wt", "H", "T", "Q", "Viscosity", "a0", "a1",
-                        "n0", "phi0", "CO2outgas", "CO2_d", "PAA", "NH3"}) {
+  for (const char* s : {"S", "DO2", "O2_offgas", "V", "Wt", "H", "T", "Q", "Viscosity", "a0", "a1",
+                        "n0", "phi0", "CO2_offgas", "CO2_d", "PAA", "NH3"}) {
     const double ref = ReferenceRate(s);
     EXPECT_EQ(f[S(s)] > 0, ref > 0) << s << ": model " << f[S(s)] << ", reference mean rate " << ref;
   }

@@ -86,7 +86,7 @@ struct StateColumn {
 };
 inline constexpr StateColumn kStateColumns[] = {
     {"S", "S_g_per_L", 1},           {"DO2", "DO2_mg_per_L", 1},
-    {"O2", "O2_offgas_frac", 1},     {"P", "P_g_per_L", 1},
+    {"O2_offgas", "O2_offgas_frac", 1},     {"P", "P_g_per_L", 1},
     {"V", "V_L", 1},                 {"Wt", "Wt_kg", 1},
     {"H", "pH", 0},                  {"T", "T_K", 1},
     {"Q", "Q_heat_kJ_over_1000", 1000}, {"Viscosity", "Viscosity_cP", 1},
@@ -96,7 +96,7 @@ inline constexpr StateColumn kStateColumns[] = {
     {"n0", "n0", 1}, {"n1", "n1", 1}, {"n2", "n2", 1}, {"n3", "n3", 1}, {"n4", "n4", 1},
     {"n5", "n5", 1}, {"n6", "n6", 1}, {"n7", "n7", 1}, {"n8", "n8", 1}, {"n9", "n9", 1},
     {"nm", "nm", 1},                 {"phi0", "phi0", 1},
-    {"CO2outgas", "CO2_offgas_pct", 1}, {"CO2_d", "CO2_dissolved", 1},
+    {"CO2_offgas", "CO2_offgas_pct", 1}, {"CO2_d", "CO2_dissolved", 1},
     {"PAA", "PAA_mg_per_L", 1},      {"NH3", "NH3_mg_per_L", 1},
     {"mu_P_calc", "mu_P_calc", 1},   {"mu_X_calc", "mu_X_calc", 1},
 };

@@ -160,7 +160,7 @@ void CheckOpenLoop(const std::string& prefix, bool disturbances, double toleranc
               run.stats.jac_evals, run.stats.newton_iters, run.stats.error_test_fails,
               run.damage_firings);
   std::printf("  %-12s %14s %14s\n", "signal", "RMS err/peak", "final err/peak");
-  for (const char* s : {"P", "X", "S", "DO2", "V", "pH", "T", "O2", "CO2outgas", "PAA", "NH3",
+  for (const char* s : {"P", "X", "S", "DO2", "V", "pH", "T", "O2_offgas", "CO2_offgas", "PAA", "NH3",
                         "Viscosity", "Wt", "Q", "a0", "a1", "a3", "a4", "n9", "CO2_d"}) {
     SignalError e = CompareSignal(*m, b, run, s);
     std::printf("  %-12s %13.3e %14.3e\n", s, e.rms_of_peak, e.final_of_peak);
