@@ -47,13 +47,23 @@ class MheDynamicsCost : public ceres::CostFunction {
     mutable_parameter_block_sizes()->push_back(n);
     mutable_parameter_block_sizes()->push_back(n);
     xw_.resize(n);
+    x_in_.resize(n);
     phi_.resize(n, n);
   }
   bool Evaluate(double const* const* params, double* residuals, double** jacobians) const override {
     const int n = static_cast<int>(w_.size());
     const bool jac = jacobians != nullptr && (jacobians[0] != nullptr || jacobians[1] != nullptr);
-    for (int i = 0; i < n; ++i) xw_[i] = params[0][i];
-    if (!prop_->Propagate(t0_, t1_, xw_.data(), jac ? phi_.data() : nullptr)) return false;
+    // Ceres evaluates a trial point without and then, once accepted, with Jacobians: reuse the
+    // propagation when the start state is unchanged.
+    bool cached = cache_valid_ && (cache_phi_ || !jac);
+    for (int i = 0; cached && i < n; ++i) cached = x_in_[i] == params[0][i];
+    if (!cached) {
+      for (int i = 0; i < n; ++i) xw_[i] = x_in_[i] = params[0][i];
+      cache_valid_ = false;
+      if (!prop_->Propagate(t0_, t1_, xw_.data(), jac ? phi_.data() : nullptr)) return false;
+      cache_valid_ = true;
+      cache_phi_ = jac;
+    }
     for (int i = 0; i < n; ++i) residuals[i] = w_[i] * (params[1][i] - xw_[i]);
     if (jac) {
       for (int i = 0; i < n; ++i) {
@@ -70,8 +80,9 @@ class MheDynamicsCost : public ceres::CostFunction {
   StatePropagator* prop_;
   double t0_, t1_;
   Eigen::VectorXd w_;
-  mutable Eigen::VectorXd xw_;
+  mutable Eigen::VectorXd xw_, x_in_;
   mutable Eigen::MatrixXd phi_;
+  mutable bool cache_valid_ = false, cache_phi_ = false;
 };
 
 // One measurement: (y - h(t, x)) / sigma.
@@ -175,12 +186,13 @@ bool Mhe::Solve() {
   sopt.linear_solver_type = ceres::DENSE_QR;
   sopt.max_num_iterations = options_.mhe_max_iterations;
   sopt.logging_type = ceres::SILENT;
-  sopt.function_tolerance = 1e-12;
-  sopt.gradient_tolerance = 1e-14;
-  sopt.parameter_tolerance = 1e-12;
+  sopt.function_tolerance = options_.mhe_tolerance;
+  sopt.gradient_tolerance = 1e-3 * options_.mhe_tolerance;
+  sopt.parameter_tolerance = 1e-2 * options_.mhe_tolerance;
   ceres::Solver::Summary sum;
   ceres::Solve(sopt, &problem, &sum);
   ++summary_.mhe_solves;
+  summary_.propagations = prop_->count() + arrival_.summary().propagations;
   summary_.mhe_iterations += static_cast<long>(sum.iterations.size());
   if (sum.termination_type == ceres::FAILURE || !std::isfinite(sum.final_cost)) {
     ++summary_.failures;

@@ -34,9 +34,11 @@ struct StateEstimationOptions {
   std::vector<double> process_sigma;
   // UKF: Merwe's scaled sigma points.
   double ukf_alpha = 0.5, ukf_beta = 2.0, ukf_kappa = 0.0;
-  // MHE: number of measurement times in the window; Ceres iteration limit per solve.
+  // MHE: number of measurement times in the window; Ceres iteration limit and relative cost
+  // tolerance per solve.
   int mhe_window = 8;
   int mhe_max_iterations = 30;
+  double mhe_tolerance = 1e-6;
   // Two measurement times closer than this (model time unit) are the same time.
   double time_tolerance = 1e-9;
   // Integration tolerances for the propagation between measurement times.

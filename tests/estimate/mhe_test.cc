@@ -86,6 +86,7 @@ std::unique_ptr<StateEstimator> MakeMhe(int window) {
   opt.process_sigma = {kQa, kQb};
   opt.rtol = 1e-10;
   opt.mhe_window = window;
+  opt.mhe_tolerance = 1e-12;
   auto mhe = StateEstimator::Create(m, sc, opt);
   mhe->Reset(0.0, std::vector<double>{kPrior[0], kPrior[1]}, std::vector<double>{kPriorSigma[0], kPriorSigma[1]});
   return mhe;
