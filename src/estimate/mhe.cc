@@ -55,14 +55,14 @@ class MheDynamicsCost : public ceres::CostFunction {
     const bool jac = jacobians != nullptr && (jacobians[0] != nullptr || jacobians[1] != nullptr);
     // Ceres evaluates a trial point without and then, once accepted, with Jacobians: reuse the
     // propagation when the start state is unchanged.
-    bool cached = cache_valid_ && (cache_phi_ || !jac);
+    // The transition matrix is always computed: an accepted trial point needs it next.
+    bool cached = cache_valid_;
     for (int i = 0; cached && i < n; ++i) cached = x_in_[i] == params[0][i];
     if (!cached) {
       for (int i = 0; i < n; ++i) xw_[i] = x_in_[i] = params[0][i];
       cache_valid_ = false;
-      if (!prop_->Propagate(t0_, t1_, xw_.data(), jac ? phi_.data() : nullptr)) return false;
+      if (!prop_->Propagate(t0_, t1_, xw_.data(), phi_.data())) return false;
       cache_valid_ = true;
-      cache_phi_ = jac;
     }
     for (int i = 0; i < n; ++i) residuals[i] = w_[i] * (params[1][i] - xw_[i]);
     if (jac) {
@@ -82,7 +82,7 @@ class MheDynamicsCost : public ceres::CostFunction {
   Eigen::VectorXd w_;
   mutable Eigen::VectorXd xw_, x_in_;
   mutable Eigen::MatrixXd phi_;
-  mutable bool cache_valid_ = false, cache_phi_ = false;
+  mutable bool cache_valid_ = false;
 };
 
 // One measurement: (y - h(t, x)) / sigma.

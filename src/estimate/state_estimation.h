@@ -85,6 +85,9 @@ class StateEstimator {
   virtual std::span<const double> state() const = 0;
   virtual std::span<const double> covariance() const = 0;
   double sigma(int i) const;
+  // Model outputs (their declared units) of the current estimate, with the scenario's inputs at
+  // time(); y has num_outputs entries.
+  virtual void Outputs(std::span<double> y) = 0;
   virtual const StateEstimationSummary& summary() const = 0;
   // MHE only: the smoothed estimates at the times in the window (empty for EKF/UKF).
   virtual std::vector<std::pair<double, std::vector<double>>> Window() const { return {}; }

@@ -50,6 +50,13 @@ void StateFilterBase::Reset(double t0, std::span<const double> x0, std::span<con
   summary_ = StateEstimationSummary();
 }
 
+void StateFilterBase::Outputs(std::span<double> y) {
+  if (static_cast<int>(y.size()) != prop_->model().num_outputs()) {
+    throw std::invalid_argument("Outputs: expected room for " + std::to_string(prop_->model().num_outputs()) + " outputs");
+  }
+  prop_->Outputs(t_, x_.data(), y.data());
+}
+
 void StateFilterBase::AddProcessNoise(double dt, Eigen::MatrixXd& P) const {
   for (int i = 0; i < n_; ++i) P(i, i) += q2_[i] * dt;
 }

@@ -29,6 +29,7 @@ class StateFilterBase : public StateEstimator {
     return {P_.data(), static_cast<size_t>(n_) * n_};
   }
   const StateEstimationSummary& summary() const override { return summary_; }
+  void Outputs(std::span<double> y) override;
 
  protected:
   // Adds the process noise of an interval dt: P += diag(q_i^2 dt).

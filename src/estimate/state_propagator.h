@@ -35,6 +35,7 @@ class StatePropagator {
   void Outputs(double t, const double* x, double* y);
   const std::string& error() const { return error_; }
   long count() const { return count_; }
+  long steps() const { return steps_; }  // CVODES steps over all propagations
 
  private:
   struct Occurrence {
@@ -61,7 +62,7 @@ class StatePropagator {
   std::vector<Occurrence> occurrences_; // timed scenario events, sorted by time
   std::unique_ptr<Cvodes> cv_;
   std::string error_;
-  long count_ = 0;
+  long count_ = 0, steps_ = 0;
 };
 
 }  // namespace biotwin::estimate

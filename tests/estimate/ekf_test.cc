@@ -64,14 +64,15 @@ TEST(Ekf, ScalarLinearSystemReachesTheAnalyticSteadyStateGain) {
     xk += gain * (y - xk);
     pk *= 1 - gain;
     ASSERT_NEAR(ekf->state()[0], xk, 1e-7) << "t = " << t;
-    ASSERT_NEAR(ekf->covariance()[0], pk, 1e-9) << "t = " << t;
+    // Phi comes from CVODES sensitivities (rtol 1e-10, no error control on them): ~1e-6 relative.
+    ASSERT_NEAR(ekf->covariance()[0], pk, 1e-6 * pk) << "t = " << t;
   }
   // Steady state: the prior variance M solves M^2 + M (r - a^2 r - q) - q r = 0.
   const double b = r - a * a * r - q;
   const double m_ss = 0.5 * (-b + std::sqrt(b * b + 4 * q * r));
   const double k_ss = m_ss / (m_ss + r);
-  EXPECT_NEAR(gain, k_ss, 1e-9);
-  EXPECT_NEAR(ekf->covariance()[0], m_ss * (1 - k_ss), 1e-9);
+  EXPECT_NEAR(gain, k_ss, 1e-9);  // the written-out filter converged to the analytic gain
+  EXPECT_NEAR(ekf->covariance()[0], m_ss * (1 - k_ss), 1e-6 * m_ss);
   EXPECT_EQ(ekf->summary().observations_used, 60);
 }
 

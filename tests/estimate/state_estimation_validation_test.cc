@@ -111,8 +111,9 @@ class EcoliEstimation : public ::testing::Test {
     est->Reset(truth_.t[0], x0, s0);
     std::mt19937 rng(20261122);
     std::normal_distribution<double> noise(0.0, 1.0);
-    std::vector<std::vector<double>> xs = {x0}, ys;
     std::vector<double> y(model_->num_outputs());
+    est->Outputs(y);  // the outputs (mu) of the estimate
+    std::vector<std::vector<double>> xs = {x0}, ys = {y};
     std::vector<Observation> obs;
     for (size_t k = 1; k < truth_.t.size(); ++k) {
       const double t = truth_.t[k];
@@ -130,10 +131,9 @@ class EcoliEstimation : public ::testing::Test {
       }
       EXPECT_TRUE(est->Step(t, obs)) << StateMethodName(method) << " at t = " << t << ": " << est->summary().last_error;
       xs.emplace_back(est->state().begin(), est->state().end());
+      est->Outputs(y);
+      ys.push_back(y);
     }
-    ys.resize(xs.size(), std::vector<double>(model_->num_outputs()));
-    // Outputs (mu) of the estimated states, with the inputs of the scenario at each time.
-    for (size_t k = 0; k < xs.size(); ++k) ys[k] = OutputsAt(truth_.t[k], xs[k]);
     *summary = est->summary();
     if (std::getenv("BIOTWIN_ESTIMATE_TRACE") != nullptr) {
       for (size_t k = 0; k < xs.size(); k += 5) {
@@ -143,16 +143,6 @@ class EcoliEstimation : public ::testing::Test {
       }
     }
     return Score(xs, ys);
-  }
-
-  static std::vector<double> OutputsAt(double t, const std::vector<double>& x) {
-    // The outputs of this model depend on the states and parameters only (no inputs).
-    std::vector<double> y(model_->num_outputs());
-    auto ws = model_->NewWorkspace();
-    const auto p = model_->info().ParameterValues();
-    const auto u = model_->info().DefaultInputs();
-    model_->Outputs({t, x.data(), u.data(), p.data(), 0}, y.data(), *ws);
-    return y;
   }
 
   static void Report(const char* name, const Rmse& e) {
