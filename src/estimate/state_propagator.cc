@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "model/format.h"
@@ -106,12 +107,15 @@ StatePropagator::StatePropagator(std::shared_ptr<const model::Model> model,
       }
     }
     const double until = std::isnan(ev.until) ? horizon : ev.until;
+    if (!std::isnan(ev.every) && !std::isfinite(until)) {
+      throw std::invalid_argument("event '" + ev.name + "' repeats without an end: give the scenario an end time");
+    }
     for (int k = 0;; ++k) {
       const double t = std::isnan(ev.every) ? ev.at : ev.at + k * ev.every;
       if (k > 0 && (std::isnan(ev.every) || t > until + 1e-12)) break;
       if (!std::isfinite(t)) break;
       for (const auto& a : ev.actions) occurrences_.push_back({t, &a});
-      if (std::isnan(ev.every) || k > 1000000) break;
+      if (std::isnan(ev.every)) break;
     }
   }
   std::stable_sort(occurrences_.begin(), occurrences_.end(),
@@ -265,8 +269,10 @@ bool StatePropagator::Propagate(double t0, double t1, double* x, double* phi) {
       while (tret < stop) {
         const int flag = CVode(c.mem, stop, c.y, &tret, CV_NORMAL);
         if (flag < 0) {
+          char* name = CVodeGetReturnFlagName(flag);  // malloc'ed by SUNDIALS
           error_ = "integration failed at t = " + model::FormatNumber(tret) + " " + info_.time_unit.text +
-                   " (" + CVodeGetReturnFlagName(flag) + ")";
+                   " (" + name + ")";
+          std::free(name);
           return false;
         }
       }

@@ -57,7 +57,10 @@ TEST(Ukf, EqualsTheEkfOnALinearModel) {
 
 TEST(Ukf, RejectsInvalidSigmaPointParameters) {
   auto m = model::LoadModelText(testing::kTwoState, "two_state.yaml");
-  StateEstimationOptions opt{.method = StateMethod::kUkf, .signals = {{"A", 0.1}}, .ukf_alpha = 0.0};
+  StateEstimationOptions opt;
+  opt.method = StateMethod::kUkf;
+  opt.signals = {{"A", 0.1}};
+  opt.ukf_alpha = 0.0;
   EXPECT_THROW(StateEstimator::Create(m, sim::DefaultScenario(m->info(), 1.0), opt), std::invalid_argument);
 }
 
