@@ -65,7 +65,9 @@ bool Ekf::Step(double t, std::span<const Observation> observations) {
   }
   for (const auto& o : observations) {
     if (IsCurrent(o.sample_time)) {
+      SaveForUpdate();
       Update(t_, o.signal, o.value, x_, P_);
+      if (!CheckUpdate(o.signal)) return false;
       ++summary_.observations_used;
     } else if (o.sample_time < t_) {
       ++summary_.skipped_delayed;  // an EKF cannot revise the past: the MHE handles these

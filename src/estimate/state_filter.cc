@@ -31,8 +31,8 @@ StateFilterBase::StateFilterBase(std::shared_ptr<const model::Model> model, cons
     if (i < 0) throw std::invalid_argument("non_negative: '" + name + "' is not a state");
     non_negative_[i] = 1;
   }
-  x_ = Eigen::VectorXd::Zero(n_);
-  P_ = Eigen::MatrixXd::Identity(n_, n_);
+  x_ = x_saved_ = Eigen::VectorXd::Zero(n_);
+  P_ = P_saved_ = Eigen::MatrixXd::Identity(n_, n_);
   llt_ = Eigen::LLT<Eigen::MatrixXd>(n_);
 }
 
@@ -85,6 +85,21 @@ void StateFilterBase::KeepSpd(Eigen::MatrixXd& P) {
   const double floor = 1e-12 * std::max(d.maxCoeff(), 1e-300);
   for (int i = 0; i < n_; ++i) d[i] = std::max(d[i], floor);
   P = eig.eigenvectors() * d.asDiagonal() * eig.eigenvectors().transpose();
+}
+
+void StateFilterBase::SaveForUpdate() {
+  x_saved_ = x_;
+  P_saved_ = P_;
+}
+
+bool StateFilterBase::CheckUpdate(int signal) {
+  if (x_.allFinite() && P_.allFinite()) return true;
+  x_ = x_saved_;
+  P_ = P_saved_;
+  ++summary_.failures;
+  summary_.last_error = "the update with signal '" + options_.signals[signal].name + "' at t = " +
+                        std::to_string(t_) + " gave a non-finite estimate (the estimate before it is kept)";
+  return false;
 }
 
 bool StateFilterBase::IsCurrent(double sample_time) const {

@@ -39,14 +39,18 @@ class StateFilterBase : public StateEstimator {
   // Symmetrises P and, if it is not positive definite, lifts its eigenvalues to a floor.
   void KeepSpd(Eigen::MatrixXd& P);
   bool IsCurrent(double sample_time) const;
+  // Keeps (x, P) before the updates of a step and restores them if an update made them
+  // non-finite (a measurement model that evaluates to NaN or inf); false with last_error then.
+  void SaveForUpdate();
+  bool CheckUpdate(int signal);
 
   StateEstimationOptions options_;
   std::unique_ptr<StatePropagator> prop_;
   std::unique_ptr<MeasurementModel> meas_;
   int n_ = 0;
   double t_ = 0.0;
-  Eigen::VectorXd x_, q2_;
-  Eigen::MatrixXd P_;
+  Eigen::VectorXd x_, q2_, x_saved_;
+  Eigen::MatrixXd P_, P_saved_;
   std::vector<char> non_negative_;
   StateEstimationSummary summary_;
   Eigen::LLT<Eigen::MatrixXd> llt_;

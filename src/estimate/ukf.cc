@@ -93,7 +93,9 @@ bool Ukf::Step(double t, std::span<const Observation> observations) {
   }
   for (const auto& o : observations) {
     if (IsCurrent(o.sample_time)) {
+      SaveForUpdate();
       Update(o.signal, o.value);
+      if (!CheckUpdate(o.signal)) return false;
       ++summary_.observations_used;
     } else if (o.sample_time < t_) {
       ++summary_.skipped_delayed;

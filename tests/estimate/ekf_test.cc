@@ -116,5 +116,30 @@ TEST(Ekf, NonNegativeStatesAreProjected) {
   EXPECT_GE(ekf->summary().clipped, 1);
 }
 
+TEST(Ekf, NonFiniteUpdateFailsAndKeepsTheEstimate) {
+  auto m = model::LoadModelText(R"yaml(biotwin: 1
+model: {name: inverse}
+states:
+  A: {unit: g/L, initial: 0}
+parameters:
+  k: {value: 0, unit: 1/h}
+balances:
+  A: "k*A"
+outputs:
+  inv: {expr: "1/A", unit: L/g}
+)yaml",
+                                "inverse.yaml");
+  for (StateMethod method : {StateMethod::kEkf, StateMethod::kUkf}) {
+    StateEstimationOptions opt = Signals({{"inv", 0.1}}, {0.01});
+    opt.method = method;
+    auto est = StateEstimator::Create(m, sim::DefaultScenario(m->info(), 10.0), opt);
+    est->Reset(0.0, std::vector<double>{0.0}, std::vector<double>{0.0});
+    EXPECT_FALSE(est->Step(1.0, std::vector<Observation>{{0, 2.0, 1.0}})) << StateMethodName(method);
+    EXPECT_EQ(est->state()[0], 0.0);
+    EXPECT_TRUE(std::isfinite(est->covariance()[0]));
+    EXPECT_NE(est->summary().last_error.find("non-finite"), std::string::npos) << est->summary().last_error;
+  }
+}
+
 }  // namespace
 }  // namespace biotwin::estimate
