@@ -382,8 +382,8 @@ int RunEstimate(const std::vector<std::string>& args) {
                 info.provenance.name.c_str(), estimate::StateMethodName(method), arrivals.size(), wall,
                 s.observations_used, s.delayed_used, s.skipped_delayed, s.clipped);
     if (method == estimate::StateMethod::kMhe) {
-      std::printf("MHE: %ld window solves, %ld Ceres iterations, %ld model propagations\n", s.mhe_solves,
-                  s.mhe_iterations, s.propagations);
+      std::printf("MHE: %ld window solves (%ld stopped at the iteration limit), %ld Ceres iterations, %ld model "
+                  "propagations\n", s.mhe_solves, s.mhe_unconverged, s.mhe_iterations, s.propagations);
     }
     if (s.skipped_delayed > 0 && method != estimate::StateMethod::kMhe) {
       std::printf("note: the %s cannot use samples reported after a later measurement time; use --method mhe\n",

@@ -199,6 +199,7 @@ bool Mhe::Solve() {
     summary_.last_error = "MHE solve failed: " + sum.message;
     return false;
   }
+  if (sum.termination_type == ceres::NO_CONVERGENCE) ++summary_.mhe_unconverged;
   x_ = nodes_.back().x;
   // Covariance of the current state: the Gauss-Newton inverse Hessian block of the last node.
   ceres::Covariance::Options copt;

@@ -63,6 +63,7 @@ struct StateEstimationSummary {
   long steps = 0, observations_used = 0, delayed_used = 0, skipped_delayed = 0;
   long propagations = 0, clipped = 0, failures = 0;  // clipped: state components projected to 0
   long mhe_solves = 0, mhe_iterations = 0;
+  long mhe_unconverged = 0;  // solves stopped by the iteration limit (their result is used)
   std::string last_error;
 };
 
