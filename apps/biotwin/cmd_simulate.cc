@@ -9,10 +9,13 @@
 #include "command.h"
 #include "control/control.h"
 #include "io/progress.h"
+#include "io/reference_overlay.h"
 #include "io/run_output.h"
 #include "model/model.h"
+#include "model/format.h"
 #include "model/quantity.h"
 #include "record/record.h"
+#include "sim/replay.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -22,7 +25,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: biotwin simulate MODEL [--scenario FILE] [--set NAME=VALUE[UNIT]]... [--until T[UNIT]]\n"
     "                        --out RUN.csv [--report RUN.html] [--summary RUN.json]\n"
-    "                        [--sensitivities p1,p2,...] [--db FILE | --no-record] [--quiet]\n\n"
+    "                        [--sensitivities p1,p2,...] [--db FILE | --no-record] [--quiet]\n"
+    "                        [--initial X0.csv] [--disturbances D.csv] [--fault N]\n"
+    "                        [--reference REF.csv]\n\n"
     "Simulates MODEL (CVODES BDF with the exact Jacobian) through the scenario's input profiles\n"
     "and events. Writes RUN.csv (one row per output time, the unit in every header), the run\n"
     "summary RUN.json (status, solver statistics, wall time, final values; default: next to\n"
@@ -34,6 +39,11 @@ constexpr const char* kUsage =
     "fault (fault:NAME, 1 while active); the output grid of the scenario is not used.\n"
     "On failure the partial trajectory goes to RUN.partial.csv, RUN.csv is not written, and\n"
     "the summary says \"failed\" with the time and state.\n"
+    "Replaying a recorded batch (the scenario's 'replay:' block maps the names, docs/scenario-\n"
+    "format.md): --initial reads a name,value file of initial values, parameters and batch length;\n"
+    "--disturbances a per-sample disturbance table; --fault N selects the scenario's fault case N;\n"
+    "--reference overlays a reference trajectory in the CSV/report and prints the RMS difference\n"
+    "of every mapped signal relative to its peak (also in the summary).\n"
     "Every run, completed or failed, is recorded as a batch (model version and hash, scenario\n"
     "snapshot, every series with its unit, events, status) in the audited record store\n"
     "biotwin.db (or --db FILE); --no-record skips this. If the record cannot be written the\n"
@@ -104,6 +114,7 @@ void AddClosedLoopColumns(const sim::SampledRunResult& r, io::RunTable* table) {
 
 int RunSimulate(const std::vector<std::string>& args) {
   std::string model_path, scenario_path, out, report, summary, until, sens;
+  std::string initial_path, disturbance_path, fault_text, reference_path;
   std::vector<std::string> sets;
   std::string db = "biotwin.db";
   bool quiet = false, record = true;
@@ -125,6 +136,10 @@ int RunSimulate(const std::vector<std::string>& args) {
     else if (a == "--until") { if (!value(&until)) return kExitUsage; }
     else if (a == "--sensitivities") { if (!value(&sens)) return kExitUsage; }
     else if (a == "--set") { if (!value(&v)) return kExitUsage; sets.push_back(v); }
+    else if (a == "--initial") { if (!value(&initial_path)) return kExitUsage; }
+    else if (a == "--disturbances") { if (!value(&disturbance_path)) return kExitUsage; }
+    else if (a == "--fault") { if (!value(&fault_text)) return kExitUsage; }
+    else if (a == "--reference") { if (!value(&reference_path)) return kExitUsage; }
     else if (a == "--db") { if (!value(&db)) return kExitUsage; }
     else if (a == "--no-record") { record = false; }
     else if (a == "--quiet") { quiet = true; }
@@ -143,11 +158,32 @@ int RunSimulate(const std::vector<std::string>& args) {
   sim::Scenario sc;
   sim::SimOptions opt;
   std::optional<control::ControlSetup> control_setup;
+  sim::ReplaySpec replay;
+  sim::ReplayInitial replay_initial;
+  int fault_case = 0;
+  if (!fault_text.empty()) {
+    size_t used = 0;
+    try {
+      fault_case = std::stoi(fault_text, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != fault_text.size() || fault_case < 1) {
+      std::fprintf(stderr, "biotwin simulate: --fault needs a fault case number (1, 2, ...), not '%s'\n",
+                   fault_text.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     m = model::LoadModelFile(model_path);
     const auto& info = m->info();
     sc = scenario_path.empty() ? sim::DefaultScenario(info, model::kNaN)
                                : sim::LoadScenarioFile(scenario_path, info);
+    if (!initial_path.empty() || !disturbance_path.empty() || !reference_path.empty()) {
+      if (scenario_path.empty()) throw std::invalid_argument("--initial, --disturbances and --reference need a --scenario with a replay: block");
+      replay = sim::LoadReplaySpec(sc.text, sc.file, info);
+    }
+    if (!initial_path.empty()) replay_initial = sim::ApplyInitialFile(initial_path, replay, info, &sc);
     for (const auto& s : sets) sim::ApplySetting(s, info, &sc);
     if (!until.empty()) {
       try {
@@ -160,6 +196,19 @@ int RunSimulate(const std::vector<std::string>& args) {
     if (sc.has_control) {
       control_setup = control::LoadScenarioControl(sc, info);
       if (!sens.empty()) throw std::invalid_argument("--sensitivities is not available for closed-loop (control:) scenarios");
+      if (fault_case != 0) control_setup->SelectFaultSet(fault_case);
+    } else if (fault_case != 0) {
+      throw std::invalid_argument("--fault: the scenario has no control: block with fault cases");
+    }
+    if (!disturbance_path.empty()) {
+      double h = control_setup ? control_setup->spec.sample_time : replay_initial.sample_time;
+      if (!(h > 0)) throw std::invalid_argument("--disturbances needs a sample time (a control: block or h_sample in --initial)");
+      if (std::isfinite(replay_initial.sample_time) && std::abs(replay_initial.sample_time - h) > 1e-9 * h) {
+        throw std::invalid_argument("--initial says the sample time is " + model::FormatNumber(replay_initial.sample_time) +
+                                    " " + info.time_unit.text + " but the control block uses " + model::FormatNumber(h) +
+                                    " " + info.time_unit.text);
+      }
+      sim::ApplyDisturbanceFile(disturbance_path, replay, info, h, &sc);
     }
     if (!(sc.t_end > sc.t_begin)) {
       throw std::invalid_argument("--until: the end time must be after the start time (" + std::to_string(sc.t_begin) + " " + info.time_unit.text + ")");
@@ -202,6 +251,15 @@ int RunSimulate(const std::vector<std::string>& args) {
 
   io::RunTable table = io::ToRunTable(info, result);
   if (control_setup) AddClosedLoopColumns(closed, &table);
+  std::vector<io::SignalAgreement> agreement;
+  if (!reference_path.empty()) {
+    try {
+      agreement = io::AddReferenceOverlay(reference_path, replay, &table);
+    } catch (const model::ModelError& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitInvalidInput;
+    }
+  }
   for (size_t k = 0; k < opt.sensitivity_parameters.size(); ++k) {
     const auto& par = info.parameters[opt.sensitivity_parameters[k]];
     for (size_t i = 0; i < info.states.size(); ++i) {
@@ -221,7 +279,20 @@ int RunSimulate(const std::vector<std::string>& args) {
       std::filesystem::remove(out);  // never leave an older, complete-looking file behind
       io::WriteCsv(table, ReplaceExtension(out, ".partial.csv"));
     }
-    io::WriteFileAtomic(summary, io::RunSummaryJson(info, sc, result).dump(2) + "\n");
+    nlohmann::json summary_json = io::RunSummaryJson(info, sc, result);
+    if (fault_case != 0) summary_json["fault_case"] = fault_case;
+    if (!initial_path.empty()) summary_json["initial_file"] = initial_path;
+    if (!disturbance_path.empty()) summary_json["disturbance_file"] = disturbance_path;
+    if (!agreement.empty()) {
+      nlohmann::json& ref = summary_json["reference"];
+      ref["file"] = reference_path;
+      for (const auto& a : agreement) {
+        ref["signals"][a.name] = {{"unit", a.unit}, {"points", a.points}, {"rms", a.rms}, {"peak", a.peak},
+                                  {"rms_over_peak", a.rms_over_peak}, {"final", a.final_run},
+                                  {"final_reference", a.final_reference}, {"final_rel_diff", a.final_rel}};
+      }
+    }
+    io::WriteFileAtomic(summary, summary_json.dump(2) + "\n");
     if (!report.empty()) io::WriteHtmlReport(table, io::RunReportInfo(info, sc, result), report);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
@@ -251,6 +322,14 @@ int RunSimulate(const std::vector<std::string>& args) {
                   closed.intervals, control_setup->spec.sample_time, info.time_unit.text.c_str(),
                   closed.intervals > 0 ? closed.wall_seconds * 1e6 / closed.intervals : 0.0,
                   closed.intervals > 0 ? closed.controller_seconds * 1e6 / closed.intervals : 0.0);
+    }
+    if (!agreement.empty()) {
+      std::printf("agreement with %s (RMS difference / peak of the reference; final value):\n", reference_path.c_str());
+      for (const auto& a : agreement) {
+        std::printf("  %-12s %8.3f %%   final %s vs %s %s (%.3f %%)\n", a.name.c_str(), 100.0 * a.rms_over_peak,
+                    model::FormatNumber(a.final_run).c_str(), model::FormatNumber(a.final_reference).c_str(),
+                    a.unit.c_str(), 100.0 * a.final_rel);
+      }
     }
     std::printf("wrote %s, %s%s%s\n", out.c_str(), summary.c_str(), report.empty() ? "" : ", ",
                 report.c_str());

@@ -78,7 +78,7 @@ ReplayTarget ParseTarget(const YAML::Node& v, const std::string& f, const model:
 ReplaySpec ParseReplaySpec(const YAML::Node& node, const model::YamlReader& r,
                            const model::ModelInfo& info) {
   ReplaySpec spec;
-  r.Entries(node, "replay", {"initial", "ignore", "disturbances"});
+  r.Entries(node, "replay", {"initial", "ignore", "disturbances", "reference"});
   if (node["initial"]) {
     for (const auto& [name, v] : r.Entries(node["initial"], "replay.initial")) {
       spec.initial.emplace_back(name, ParseTarget(v, "replay.initial." + name, r, info));
@@ -105,6 +105,28 @@ ReplaySpec ParseReplaySpec(const YAML::Node& node, const model::YamlReader& r,
       if (c.input < 0) r.Fail(v, f, "no input named '" + input + "' in the model");
       if (!v.IsScalar()) c.factor = Factor(r, v, f, info.inputs[c.input].unit);
       spec.disturbances.push_back(c);
+    }
+  }
+  if (node["reference"]) {
+    for (const auto& [column, v] : r.Entries(node["reference"], "replay.reference")) {
+      std::string f = "replay.reference." + column;
+      ReplaySpec::ReferenceColumn c;
+      c.column = column;
+      if (v.IsScalar()) {
+        c.name = r.String(v, f);
+      } else {
+        r.Entries(v, f, {"name", "unit", "time_shift"});
+        if (!v["name"]) r.Fail(v, f, "missing 'name'");
+        c.name = r.String(v["name"], f + ".name");
+        if (v["time_shift"]) c.time_shift = r.Quantity(v["time_shift"], f + ".time_shift", info.time_unit);
+      }
+      const model::Unit* unit = nullptr;
+      if (int i = info.StateIndex(c.name); i >= 0) unit = &info.states[i].unit;
+      else if (int o = info.OutputIndex(c.name); o >= 0) unit = &info.outputs[o].unit;
+      else if (int u = info.InputIndex(c.name); u >= 0) unit = &info.inputs[u].unit;
+      else r.Fail(v, f, "'" + c.name + "' is not a state, output or input of the model");
+      if (!v.IsScalar()) c.factor = Factor(r, v, f, *unit);
+      spec.reference.push_back(c);
     }
   }
   return spec;

@@ -35,7 +35,19 @@ struct ReplaySpec {
     double factor = 1.0; // file unit -> input unit
   };
   std::vector<Column> disturbances;
-  bool empty() const { return initial.empty() && disturbances.empty(); }
+  // Reference trajectory columns (e.g. the recorded batch) -> model state/output/input names,
+  // for overlays and comparisons (`--reference REF.csv`).
+  struct ReferenceColumn {
+    std::string column;  // header in the reference file
+    std::string name;    // state, output or input of the model
+    double factor = 1.0; // file unit -> the model quantity's unit
+    bool from_ph = false;
+    // Added to the file's times (model time unit): a value recorded at the end of the control
+    // interval it held over compares with the run's row at the interval's start (-h).
+    double time_shift = 0.0;
+  };
+  std::vector<ReferenceColumn> reference;
+  bool empty() const { return initial.empty() && disturbances.empty() && reference.empty(); }
 };
 
 // Parses a `replay:` block. Errors name the scenario file, line and field.
