@@ -1,6 +1,7 @@
 #include "sim/replay.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "model/csv_table.h"
@@ -144,7 +145,7 @@ ReplayInitial ApplyInitialFile(const std::string& path, const ReplaySpec& spec,
                                const model::ModelInfo& info, Scenario* scenario) {
   model::CsvReadOptions opt;
   opt.keep_text = true;
-  opt.numeric_from_column = 1;
+  opt.numeric_from_column = 2;  // values are parsed below, so that errors can name the row's name
   model::CsvTable t = model::ReadCsvTable(path, opt);
   if (t.header.size() != 2) {
     throw ModelError(path, 1, "", "expected two columns 'name,value', found " +
@@ -169,8 +170,12 @@ ReplayInitial ApplyInitialFile(const std::string& path, const ReplaySpec& spec,
                        "(map it or list it under replay.ignore)");
     }
     if (target->kind == ReplayTarget::Kind::kIgnore) continue;
-    double v = t.rows[i][1];
-    if (!std::isfinite(v)) throw ModelError(path, line, name, "missing value");
+    const std::string& cell = t.text[i][1];
+    char* end = nullptr;
+    double v = std::strtod(cell.c_str(), &end);
+    if (cell.empty() || cell == "nan" || cell == "NaN" || cell == "NA") throw ModelError(path, line, name, "missing value");
+    if (end == cell.c_str() || *end != '\0') throw ModelError(path, line, name, "not a number: '" + cell + "'");
+    if (!std::isfinite(v)) throw ModelError(path, line, name, "value must be finite");
     switch (target->kind) {
       case ReplayTarget::Kind::kState:
         if (target->from_ph) {
