@@ -78,6 +78,12 @@ TEST_F(IndPenSimCli, NominalBatchMatchesTheReferenceWithinOnePercentOfPeak) {
                         "Fc [L/h]", "Fh [L/h]", "Fw [L/h]", "pressure [bar]", "Fdischarge [L/h]"}) {
     EXPECT_NE(std::find(csv.header.begin(), csv.header.end(), h), csv.header.end()) << h;
   }
+  // Penicillin in the vessel at the end = the reference's own statistic (2386.1783 kg).
+  const auto& last = csv.rows.back();
+  const double in_vessel = last[csv.Column("P_total")] - last[csv.Column("P_harvested")];
+  std::printf("  penicillin in the vessel %.1f kg (reference 2386.2 kg), harvested %.1f kg\n", in_vessel,
+              last[csv.Column("P_harvested")]);
+  EXPECT_NEAR(in_vessel, 2386.1783, 2.4);
   // The report overlays the reference on the run.
   EXPECT_THAT(ReadFile(Path("nominal.html")), HasSubstr("\"ref\":true"));
 }

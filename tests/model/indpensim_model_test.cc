@@ -60,7 +60,7 @@ std::shared_ptr<const model::Model> IndPenSimModel::model_;
 Batch* IndPenSimModel::batch_ = nullptr;
 
 TEST_F(IndPenSimModel, DeclaresTheStatesParametersAndInputsOfIndPenSim) {
-  EXPECT_EQ(model_->num_states(), 33);
+  EXPECT_EQ(model_->num_states(), 34);  // IndPenSim's 33 + the harvested-penicillin account
   EXPECT_EQ(model_->num_parameters(), 106);  // Parameter_list.m's 105 + the ion-addition step h_ode
   for (const char* s : {"S", "DO2", "O2_offgas", "P", "V", "Wt", "H", "T", "Q", "Viscosity",
                         "Culture_age", "a0", "a1", "a3", "a4", "n0", "n9", "nm", "phi0",

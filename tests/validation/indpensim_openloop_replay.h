@@ -152,6 +152,14 @@ inline std::vector<double> StateAt(const model::Model& m, const Batch& b, int ro
   return x;
 }
 
+// True when the reference CSV records state `i` (the model's bookkeeping states it does not).
+inline bool HasReferenceColumn(const model::Model& m, int i) {
+  for (const auto& sc : kStateColumns) {
+    if (m.info().states[i].name == sc.state) return true;
+  }
+  return false;
+}
+
 // Reference value of state `i` at `row`, in state units.
 inline double ReferenceState(const model::Model& m, const Batch& b, int i, int row) {
   const std::string& name = m.info().states[i].name;
