@@ -81,8 +81,13 @@ int64_t RecordBatch(const std::string& db, const model::ModelInfo& info, const s
   const double to_seconds = info.time_unit.scale;
   std::vector<double> t_s(table.time.size());
   for (size_t i = 0; i < t_s.size(); ++i) t_s[i] = (table.time[i] - sc.t_begin) * to_seconds;
+  // Tags are the historian's channels, each with one unit for the whole store: a run's series
+  // are named after their model ("indpensim/OTR"), so models with different units for the same
+  // name share a store, and a reference overlay keeps its own tags.
   for (const auto& col : table.columns) {
-    store->batches().AppendSeries(sys, id, col.name, col.unit, t_s, col.values, "simulation");
+    const bool ref = col.group == "reference";
+    store->batches().AppendSeries(sys, id, info.provenance.name + (ref ? "/reference/" : "/") + col.name, col.unit,
+                                  t_s, col.values, ref ? "reference" : "simulation");
   }
   for (const auto& e : result.events) {
     store->batches().AppendEvent(sys, id, (e.time - sc.t_begin) * to_seconds, e.name, e.description);

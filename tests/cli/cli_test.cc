@@ -294,6 +294,11 @@ TEST_F(Cli, SimulateRecordsCompletedAndFailedRunsAsBatches) {
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_NE(list.out.find("completed"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("failed"), std::string::npos) << list.out;
+  // A second model whose outputs share names but not units (OTR in mg/L/h, not %/h) records
+  // into the same store: series are tagged per model.
+  CliResult other = Run({"simulate", testing::SourcePath("models/indpensim.yaml"), "--until", "1h", "--out",
+                         Path("ip.csv"), "--quiet"});
+  ASSERT_EQ(other.code, 0) << other.err;
   CliResult verify = Run({"audit", "verify", "--db", Path("biotwin.db")});
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
   // --no-record leaves no store behind.
