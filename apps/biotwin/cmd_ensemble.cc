@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "command.h"
 #include "control/control.h"
 #include "io/distribution_report.h"
@@ -32,8 +34,8 @@ constexpr const char* kUsage =
     "-n 1 --seed K+i. Closed-loop scenarios (a 'control:' block) run in closed loop. Batches run\n"
     "on J threads (default: all cores) sharing the model.\n"
     "SUMMARY.csv has one row per batch: batch, seed, status (1 completed, 0 failed), batch length,\n"
-    "the final value of every metric (default: every model output; --metrics picks states or\n"
-    "outputs), solver steps and wall time; failures are listed on stderr with their reason.\n"
+    "the final value of every metric (--metrics, else the scenario's ensemble.metrics, else every\n"
+    "model output; states or outputs), solver steps and wall time; failures are listed on stderr.\n"
     "--report writes statistics and histograms of every metric. Exit 1 if any batch failed.";
 
 struct Metric {
@@ -128,6 +130,14 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
       throw std::invalid_argument("the scenario has no 'variation:' block: every batch would be the same");
     }
     if (nominal.has_control) control_setup = control::LoadScenarioControl(nominal, m->info());
+    if (metrics_text.empty()) {  // the scenario's ensemble.metrics, if it lists them
+      YAML::Node root = YAML::Load(nominal.text);
+      if (root["ensemble"] && root["ensemble"]["metrics"]) {
+        for (const auto& v : root["ensemble"]["metrics"]) {
+          metrics_text += (metrics_text.empty() ? "" : ",") + v.as<std::string>();
+        }
+      }
+    }
     metrics = ParseMetrics(metrics_text, m->info());
   } catch (const model::ModelError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

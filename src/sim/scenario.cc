@@ -202,10 +202,22 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
   if (!root.IsMap()) throw ModelError(file_name, 1, "", "a scenario file must be a mapping");
   r.Entries(root, "", {"biotwin_scenario", "name", "description", "model", "start", "until",
                        "output_interval", "output_times", "solver", "parameters", "initial",
-                       "inputs", "events", "replay", "variation", "control"});
+                       "inputs", "events", "replay", "variation", "control", "ensemble"});
   // Blocks read by their own modules; parsed here too so that a bad block fails at load time.
   if (root["replay"]) ParseReplaySpec(root["replay"], r, info);
   if (root["variation"]) ParseVariationSpec(root["variation"], r, info);
+  if (root["ensemble"]) {  // read by `biotwin ensemble`: the per-batch summary's metrics
+    r.Entries(root["ensemble"], "ensemble", {"metrics"});
+    if (root["ensemble"]["metrics"]) {
+      r.RequireSequence(root["ensemble"]["metrics"], "ensemble.metrics");
+      for (const auto& v : root["ensemble"]["metrics"]) {
+        std::string n = r.String(v, "ensemble.metrics");
+        if (info.StateIndex(n) < 0 && info.OutputIndex(n) < 0) {
+          r.Fail(v, "ensemble.metrics", "'" + n + "' is neither a state nor an output of the model");
+        }
+      }
+    }
+  }
   Scenario s;
   s.file = file_name;
   s.text = text;
