@@ -14,10 +14,10 @@ namespace biotwin::sim {
 struct ActuatorFault {
   enum class Kind { kOverride, kStuck };
   std::string name;
-  std::vector<int> sets;  // fault cases this fault belongs to (empty: always active)
   Kind kind = Kind::kOverride;
   Window window;
   double value = 0.0;  // kOverride: the value the plant receives inside the window
+  std::vector<int> sets;  // fault cases this fault belongs to (empty: always active)
 };
 
 struct ActuatorSpec {

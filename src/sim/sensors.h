@@ -32,12 +32,12 @@ enum class SignalKind { kState, kOutput, kInput };
 struct SensorFault {
   enum class Kind { kBias, kDrift };
   std::string name;
-  std::vector<int> sets;  // fault cases this fault belongs to (empty: always active)
   Kind kind = Kind::kBias;
   Window window;
   // kBias: offset added inside the window. kDrift: offset ramping linearly from 0 at the
   // window's start to `value` at its end, then held (a drifting calibration).
   double value = 0.0;
+  std::vector<int> sets;  // fault cases this fault belongs to (empty: always active)
 };
 
 struct LabSpec {
