@@ -259,6 +259,35 @@ outputs:
   }
 }
 
+TEST(Network, WithoutHiddenLayersIsAnAffineMapOfTheScaledInputs) {
+  auto m = LoadModelText(R"yaml(biotwin: 1
+model: {name: lin}
+states:
+  X: {unit: g/L, initial: 1}
+networks:
+  n:
+    inputs: [{expr: X, unit: mg/L, range: [0, 4000]}]
+    hidden: []
+    output: {unit: 1/h, transform: linear, scale: 0.5}
+    values: {w1_1_1: 2, b1_1: 0.25}
+balances:
+  X: "n*X"
+outputs:
+  y: n
+)yaml", "lin.yaml");
+  ASSERT_EQ(m->num_parameters(), 2);
+  auto ws = m->NewWorkspace();
+  const std::vector<double> p = m->info().ParameterValues();
+  for (double x : {0.0, 1.0, 3.0, 5.0}) {
+    EvalPoint at;
+    at.x = &x;
+    at.p = p.data();
+    double y = 0;
+    m->Outputs(at, &y, *ws);
+    EXPECT_NEAR(y, 0.5 * (0.25 + 2.0 * (x - 2.0) / 2.0), 1e-15) << x;  // 2 g/L is the middle
+  }
+}
+
 TEST(Network, CompiledModelDoesNotAllocatePerEvaluation) {
   auto m = LoadModelText(WithActivation("tanh"), "net.yaml");
   auto ws = m->NewWorkspace();
@@ -352,6 +381,11 @@ TEST(Network, LoadErrorsNameFileLineAndField) {
   c = LoadError("  S: \"-2*r_net*X\"", "  S: \"-2*r_net\"");
   EXPECT_EQ(c.field, "balances.S");
   EXPECT_THAT(c.message, HasSubstr("dimension"));
+
+  // A network whose input uses the network itself is a cycle, reported at the input.
+  c = LoadError("{expr: T, unit: K, range: [298, 312]}", "{expr: r_net, unit: 1/h, range: [0, 1]}");
+  EXPECT_EQ(c.line, 14);
+  EXPECT_THAT(c.message, HasSubstr("circular definition"));
 
   // A network name is a symbol like any other.
   c = LoadError("  k: {value", "  r_net: {value");
