@@ -185,6 +185,7 @@ TEST(HybridFit, CliEstimatesANetworkByPatternWithRidge) {
   ASSERT_EQ(fit["parameters"].size(), 4u);
   EXPECT_EQ(fit["parameters"][0]["name"], "g_net.w1_1_1");
   EXPECT_EQ(fit["parameters"][0]["scale"], "linear");
+  EXPECT_DOUBLE_EQ(fit["solver"]["ridge"]["g_net.b2_1"].get<double>(), 1e-6);
   r = testing::RunBiotwin({"fit", "m.yaml", "--data", "d.csv", "--estimate", "g_net.*", "--ridge", "g_net.*=x",
                            "--out", "FIT.json"}, dir);
   EXPECT_EQ(r.code, 3) << r.err;
