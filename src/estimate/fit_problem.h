@@ -48,9 +48,9 @@ struct FitProblem {
   int NumData() const;
 };
 
-// Builds the free parameters from names: bounds from the model (overridable), start from the
-// model value (overridable), log parametrisation for positive parameters whose lower bound is
-// >= 0 unless listed in `linear`. Throws FitInputError for an unknown name, a start outside the
+// Builds the free parameters from names or patterns ("mu_net.*", see ExpandParameterPattern):
+// bounds from the model (overridable), start from the model value (overridable), log
+// parametrisation for positive parameters whose lower bound is >= 0 unless listed in `linear`. Throws FitInputError for an unknown name, a start outside the
 // bounds, empty bounds or a log parameter whose start is not positive.
 std::vector<FreeParameter> MakeFreeParameters(
     const model::ModelInfo& info, const std::vector<std::string>& names,

@@ -36,7 +36,6 @@ NetworkInput Loader::ReadNetworkInput(const YAML::Node& node, const std::string&
 }
 
 void Loader::ReadNetworkOutput(const YAML::Node& node, const std::string& field, NetworkSpec& spec) {
-  if (!node) yaml_.Fail(YAML::Node(), field, "a network needs an 'output' with its unit");
   yaml_.RequireMap(node, field);
   yaml_.Entries(node, field, {"unit", "transform", "scale", "range"});
   if (!node["unit"]) yaml_.Fail(node, field + ".unit", "the network output needs a unit ('-' if dimensionless)");
