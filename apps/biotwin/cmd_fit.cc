@@ -27,7 +27,7 @@ constexpr const char* kUsage =
     "                   [--error NAME=A[UNIT][+B%]]... [--bounds NAME=LO:HI]... [--start NAME=V]...\n"
     "                   [--linear p1,...] [--starts N] [--seed S] [--max-iterations N]\n"
     "                   [--profile auto|all|none|p1,...] [--rtol R] [--atol A] [--threads N]\n"
-    "                   [--trace] [--quiet]\n\n"
+    "                   [--ridge PATTERN=LAMBDA]... [--trace] [--quiet]\n\n"
     "Fits the named parameters of MODEL to measured batches: each data CSV (first column time,\n"
     "units in every header, columns named like states or outputs, empty cells = missing) is one\n"
     "batch, run through its scenario (one per data file, or one for all; inputs, feeds, events\n"
@@ -40,6 +40,8 @@ constexpr const char* kUsage =
     "residual diagnostics, the chi-square test and the dossier (model and data hashes, validity\n"
     "domain). A fit-spec YAML (docs/fit.md) can hold all of this; the command line wins.\n"
     "--threads N simulates up to N batches in parallel; --trace prints Ceres' iterations.\n"
+    "--estimate accepts patterns ('mu_net.*': every weight of a network); --ridge mu_net.*=1e-3\n"
+    "adds the L2 penalty 1e-3 * sum p^2 over the matching estimated parameters to J.\n"
     "Exit codes: 0 converged, 1 not converged or failed (FIT.json says why, no estimates),\n"
     "2 usage, 3 invalid model/scenario/data/spec, 4 I/O error.";
 
@@ -94,7 +96,7 @@ estimate::DataTable ReadData(const std::string& path) {
 
 struct Args {
   std::string model, out, report, spec;
-  std::vector<std::string> data, scenarios, estimate, linear, errors, bounds, starts_at;
+  std::vector<std::string> data, scenarios, estimate, linear, errors, bounds, starts_at, ridge;
   std::string profile;
   int starts = 0, max_iterations = 0, threads = 0;
   bool trace = false;
@@ -146,7 +148,8 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     }
     static const std::vector<std::string> kWithValue = {
         "--data", "--scenario", "--estimate", "--out", "--report", "--spec", "--error", "--bounds", "--start",
-        "--linear", "--starts", "--seed", "--max-iterations", "--profile", "--rtol", "--atol", "--threads"};
+        "--linear", "--starts", "--seed", "--max-iterations", "--profile", "--rtol", "--atol", "--threads",
+        "--ridge"};
     if (std::find(kWithValue.begin(), kWithValue.end(), arg) == kWithValue.end()) {
       std::fprintf(stderr, "biotwin fit: unknown option '%s'\n%s\n", arg.c_str(), kUsage);
       return kExitUsage;
@@ -162,6 +165,7 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     else if (arg == "--error") a->errors.push_back(v);
     else if (arg == "--bounds") a->bounds.push_back(v);
     else if (arg == "--start") a->starts_at.push_back(v);
+    else if (arg == "--ridge") a->ridge.push_back(v);
     else if (arg == "--profile") a->profile = v;
     else if (arg == "--starts") { if (!integer(&n)) return kExitUsage; a->starts = static_cast<int>(n); }
     else if (arg == "--seed") { if (!integer(&n)) return kExitUsage; a->seed = n; }
@@ -191,7 +195,10 @@ void BuildProblem(const Args& a, estimate::FitProblem* problem, estimate::FitOpt
   options->trace = a.trace;
   problem->rtol = std::isnan(a.rtol) ? spec.rtol : a.rtol;
   problem->atol = std::isnan(a.atol) ? spec.atol : a.atol;
-  std::vector<std::string> names = a.estimate.empty() ? spec.estimate : a.estimate;
+  std::vector<std::string> names;
+  for (const auto& p : a.estimate.empty() ? spec.estimate : a.estimate) {
+    for (auto& n : estimate::ExpandParameterPattern(info, p, "--estimate")) names.push_back(std::move(n));
+  }
   auto bounds = spec.bounds;
   auto starts = spec.starts;
   std::vector<std::string> linear = a.linear.empty() ? spec.linear : a.linear;
@@ -223,6 +230,15 @@ void BuildProblem(const Args& a, estimate::FitProblem* problem, estimate::FitOpt
     }
   }
   problem->parameters = estimate::MakeFreeParameters(info, names, bounds, starts, linear);
+  auto ridge = spec.ridge;
+  for (const auto& r : a.ridge) {
+    auto [pattern, text] = SplitAssignment(r, "--ridge");
+    char* end = nullptr;
+    const double lambda = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') throw estimate::FitInputError("--ridge " + r + ": expected PATTERN=LAMBDA (a number >= 0)");
+    ridge[pattern] = lambda;
+  }
+  estimate::SetRidge(ridge, problem);
   problem->errors = spec.errors;
   for (const auto& e : a.errors) {
     auto [name, text] = SplitAssignment(e, "--error");

@@ -155,6 +155,12 @@ json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r) 
   j["solver"] = {{"method", "Ceres trust region (Levenberg-Marquardt, dense QR), exact Jacobian from CVODES forward sensitivities"},
                  {"simulations", r.simulations}, {"wall_seconds", r.wall_seconds},
                  {"rtol", Num(problem.rtol)}, {"atol", Num(problem.atol)}};
+  // L2 regularisation (ridge): the weight of every penalised parameter; J includes the penalty.
+  json ridge = json::object();
+  for (size_t k = 0; k < problem.ridge.size() && k < problem.parameters.size(); ++k) {
+    if (problem.ridge[k] > 0) ridge[problem.parameters[k].name] = problem.ridge[k];
+  }
+  j["solver"]["ridge"] = ridge;
   return j;
 }
 

@@ -26,10 +26,56 @@ int FitProblem::NumData() const {
   return n;
 }
 
+namespace {
+
+// '*' matches any run of characters (including none); everything else matches itself.
+bool GlobMatch(const char* pattern, const char* text) {
+  if (*pattern == '\0') return *text == '\0';
+  if (*pattern == '*') return GlobMatch(pattern + 1, text) || (*text != '\0' && GlobMatch(pattern, text + 1));
+  return *text == *pattern && GlobMatch(pattern + 1, text + 1);
+}
+
+}  // namespace
+
+std::vector<std::string> ExpandParameterPattern(const model::ModelInfo& info, const std::string& pattern,
+                                                const std::string& where) {
+  if (pattern.find('*') == std::string::npos) return {pattern};
+  std::vector<std::string> out;
+  for (const auto& p : info.parameters) {
+    if (GlobMatch(pattern.c_str(), p.name.c_str())) out.push_back(p.name);
+  }
+  if (out.empty()) {
+    throw FitInputError(where + ": '" + pattern + "' matches no parameter of model '" + info.provenance.name + "'");
+  }
+  return out;
+}
+
+void SetRidge(const std::map<std::string, double>& weights, FitProblem* problem) {
+  problem->ridge.assign(problem->parameters.size(), 0.0);
+  for (const auto& [pattern, lambda] : weights) {
+    if (!(lambda >= 0) || !std::isfinite(lambda)) {
+      throw FitInputError("ridge weight for '" + pattern + "' must be finite and >= 0, got " + model::FormatNumber(lambda));
+    }
+    bool any = false;
+    for (size_t k = 0; k < problem->parameters.size(); ++k) {
+      const std::string& name = problem->parameters[k].name;
+      if (pattern.find('*') == std::string::npos ? name == pattern : GlobMatch(pattern.c_str(), name.c_str())) {
+        problem->ridge[k] = lambda;
+        any = true;
+      }
+    }
+    if (!any) throw FitInputError("ridge: '" + pattern + "' matches no estimated parameter");
+  }
+}
+
 std::vector<FreeParameter> MakeFreeParameters(
-    const model::ModelInfo& info, const std::vector<std::string>& names,
+    const model::ModelInfo& info, const std::vector<std::string>& patterns,
     const std::map<std::string, std::pair<double, double>>& bounds,
     const std::map<std::string, double>& starts, const std::vector<std::string>& linear) {
+  std::vector<std::string> names;
+  for (const auto& p : patterns) {
+    for (auto& n : ExpandParameterPattern(info, p, "--estimate")) names.push_back(std::move(n));
+  }
   if (names.empty()) throw FitInputError("--estimate: no parameters to estimate");
   std::vector<FreeParameter> out;
   std::set<std::string> seen;

@@ -2,6 +2,7 @@
 // free parameters, with exact Jacobians from forward sensitivities; and the multi-start points.
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -72,6 +73,37 @@ class ExperimentCost : public ceres::CostFunction {
   mutable bool have_cache_ = false;
 };
 
+// Ridge penalty of the free parameters with a positive weight: residual sqrt(lambda_k) * p_k.
+class RidgeCost : public ceres::CostFunction {
+ public:
+  RidgeCost(const std::vector<FreeParameter>& params, const std::vector<double>& ridge) : params_(params) {
+    for (size_t k = 0; k < ridge.size(); ++k) {
+      if (ridge[k] > 0) terms_.push_back({static_cast<int>(k), std::sqrt(ridge[k])});
+    }
+    set_num_residuals(static_cast<int>(terms_.size()));
+    mutable_parameter_block_sizes()->push_back(static_cast<int>(params.size()));
+  }
+  bool empty() const { return terms_.empty(); }
+
+  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const int np = static_cast<int>(params_.size());
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      const auto [k, w] = terms_[i];
+      const double p = FromSolver(params_[k], parameters[0][k]);
+      residuals[i] = w * p;
+      if (jacobians != nullptr && jacobians[0] != nullptr) {
+        std::fill(jacobians[0] + i * np, jacobians[0] + (i + 1) * np, 0.0);
+        jacobians[0][i * np + k] = w * (params_[k].log ? p : 1.0);
+      }
+    }
+    return true;
+  }
+
+ private:
+  const std::vector<FreeParameter>& params_;
+  std::vector<std::pair<int, double>> terms_;
+};
+
 // Ends the solve once the objective is at the noise floor of the integration: after a successful
 // step, kRejections consecutive rejected steps that each promised a relative decrease below
 // kNoiseFloor. Without this, Ceres shrinks its trust region over many more (wasted) iterations.
@@ -118,6 +150,10 @@ StartOutcome SolveFrom(const FitResiduals& residuals, const std::vector<double>&
   for (int e = 0; e < residuals.num_experiments(); ++e) {
     if (residuals.count(e) == 0) continue;
     problem.AddResidualBlock(new ExperimentCost(residuals, e, sims), nullptr, theta.data());
+  }
+  if (!residuals.problem().ridge.empty()) {
+    auto ridge = std::make_unique<RidgeCost>(params, residuals.problem().ridge);
+    if (!ridge->empty()) problem.AddResidualBlock(ridge.release(), nullptr, theta.data());
   }
   for (int k = 0; k < np; ++k) {
     const auto& f = params[k];

@@ -21,30 +21,50 @@ FitSpec LoadFitSpecText(const std::string& text, const std::string& file_name,
   YAML::Node root = y.Parse(text);
   y.RequireMap(root, "");
   FitSpec spec;
-  for (const auto& [key, node] : y.Entries(root, "", {"biotwin_fit", "estimate", "errors", "experiments", "options"})) {
+  for (const auto& [key, node] : y.Entries(root, "", {"biotwin_fit", "estimate", "errors", "experiments", "options", "regularization"})) {
     if (key == "biotwin_fit") {
       if (y.Number(node, key) != 1) y.Fail(node, key, "unsupported fit-spec version (this biotwin reads version 1)");
     } else if (key == "estimate") {
-      for (const auto& [name, p] : y.Entries(node, key)) {
-        const std::string field = "estimate." + name;
-        const int k = info.ParameterIndex(name);
-        if (k < 0) y.Fail(p, field, "'" + name + "' is not a parameter of model '" + info.provenance.name + "'");
-        spec.estimate.push_back(name);
-        if (p.IsNull()) continue;
-        const auto& unit = info.parameters[k].unit;
-        for (const auto& [pk, pv] : y.Entries(p, field, {"start", "bounds", "scale"})) {
-          if (pk == "start") {
-            spec.starts[name] = y.Quantity(pv, field + ".start", unit);
-          } else if (pk == "bounds") {
-            y.RequireSequence(pv, field + ".bounds");
-            if (pv.size() != 2) y.Fail(pv, field + ".bounds", "expected [lower, upper]");
-            spec.bounds[name] = {y.Quantity(pv[0], field + ".bounds", unit), y.Quantity(pv[1], field + ".bounds", unit)};
-          } else {
-            const std::string s = y.String(pv, field + ".scale");
-            if (s == "linear") spec.linear.push_back(name);
-            else if (s != "log") y.Fail(pv, field + ".scale", "expected 'log' or 'linear', got '" + s + "'");
+      for (const auto& [pattern, p] : y.Entries(node, key)) {
+        const std::string field = "estimate." + pattern;
+        std::vector<std::string> matched;
+        try {
+          matched = ExpandParameterPattern(info, pattern, field);
+        } catch (const FitInputError& e) {
+          y.Fail(p, field, e.what());
+        }
+        for (const std::string& name : matched) {
+          const int k = info.ParameterIndex(name);
+          if (k < 0) y.Fail(p, field, "'" + name + "' is not a parameter of model '" + info.provenance.name + "'");
+          spec.estimate.push_back(name);
+          if (p.IsNull()) continue;
+          const auto& unit = info.parameters[k].unit;
+          for (const auto& [pk, pv] : y.Entries(p, field, {"start", "bounds", "scale"})) {
+            if (pk == "start") {
+              spec.starts[name] = y.Quantity(pv, field + ".start", unit);
+            } else if (pk == "bounds") {
+              y.RequireSequence(pv, field + ".bounds");
+              if (pv.size() != 2) y.Fail(pv, field + ".bounds", "expected [lower, upper]");
+              spec.bounds[name] = {y.Quantity(pv[0], field + ".bounds", unit), y.Quantity(pv[1], field + ".bounds", unit)};
+            } else {
+              const std::string s = y.String(pv, field + ".scale");
+              if (s == "linear") spec.linear.push_back(name);
+              else if (s != "log") y.Fail(pv, field + ".scale", "expected 'log' or 'linear', got '" + s + "'");
+            }
           }
         }
+      }
+    } else if (key == "regularization") {
+      for (const auto& [pattern, v] : y.Entries(node, key)) {
+        const std::string field = "regularization." + pattern;
+        try {
+          ExpandParameterPattern(info, pattern, field);
+        } catch (const FitInputError& e) {
+          y.Fail(v, field, e.what());
+        }
+        const double lambda = y.Number(v, field);
+        if (!(lambda >= 0)) y.Fail(v, field, "the ridge weight must be >= 0");
+        spec.ridge[pattern] = lambda;
       }
     } else if (key == "errors") {
       for (const auto& [name, e] : y.Entries(node, key)) {

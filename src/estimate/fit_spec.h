@@ -20,6 +20,7 @@ struct FitSpec {
   std::map<std::string, std::pair<double, double>> bounds;    // parameter unit
   std::map<std::string, double> starts;                       // parameter unit
   std::vector<std::string> linear;                            // parameters optimised linearly
+  std::map<std::string, double> ridge;                        // L2 weight by name or pattern
   std::map<std::string, ErrorModel> errors;                   // by signal name
   struct ExperimentFiles {
     std::string data, scenario;  // paths (made relative to the spec file's folder)

@@ -90,6 +90,35 @@ void ExprCompiler::DeclareIntermediate(const std::string& name,
   symbols_[name] = std::move(s);
 }
 
+void ExprCompiler::DeclareNetwork(const std::string& name, std::shared_ptr<const NetworkSpec> spec) {
+  Symbol s;
+  s.kind = Symbol::Kind::kNetwork;
+  s.unit = spec->unit;
+  s.has_declared_unit = true;
+  s.network = std::move(spec);
+  symbols_[name] = std::move(s);
+}
+
+Typed ExprCompiler::CompileNetwork(const NetworkSpec& spec, Tape& tape) {
+  std::vector<int> scaled;
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    const NetworkInput& in = spec.inputs[i];
+    const std::string what = "input " + std::to_string(i + 1) + " '" + in.text + "' of network '" + spec.name + "'";
+    Typed v = Compile(*in.expr, tape);
+    if (!v.zero_literal && v.unit.dimension != in.unit.dimension) {
+      throw CompileError(what + " has dimension " + DescribeDimension(v.unit.dimension) +
+                         " but its scaling range is in " + in.unit.text + " (" +
+                         DescribeDimension(in.unit.dimension) + ")");
+    }
+    const int x = ConvertTo(v, in.unit, tape, what);
+    // Maps [lo, hi] onto [-1, 1]: z = (x - mid) / half.
+    const double mid = 0.5 * (in.lo + in.hi), half = 0.5 * (in.hi - in.lo);
+    scaled.push_back(tape.Binary(TapeOp::kMul, tape.Binary(TapeOp::kSub, x, tape.Const(mid)),
+                                 tape.Const(1.0 / half)));
+  }
+  return Typed{EmitNetwork(spec, scaled, tape), spec.unit, false};
+}
+
 bool ExprCompiler::IsDeclared(const std::string& name) const { return symbols_.count(name) > 0; }
 
 Unit ExprCompiler::UnitOf(const std::string& name, Tape& scratch) {
@@ -185,14 +214,15 @@ Typed ExprCompiler::Compile(const ExprNode& expr, Tape& tape) {
       in_progress_.push_back(expr.name);
       Typed value;
       try {
-        value = Compile(*s.expr, tape);
+        value = s.kind == Symbol::Kind::kNetwork ? CompileNetwork(*s.network, tape) : Compile(*s.expr, tape);
       } catch (const CompileError& e) {
         in_progress_.pop_back();
         if (std::string(e.what()).rfind("in expression '", 0) == 0) throw;
+        if (s.kind == Symbol::Kind::kNetwork) throw CompileError("in network '" + expr.name + "': " + e.what());
         throw CompileError("in expression '" + expr.name + "' = " + s.text + ": " + e.what());
       }
       in_progress_.pop_back();
-      if (s.has_declared_unit) {
+      if (s.has_declared_unit && s.kind != Symbol::Kind::kNetwork) {
         value = Typed{ConvertTo(value, s.unit, tape, "expression '" + expr.name + "'"), s.unit,
                       false};
       }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/expr_ast.h"
+#include "model/network.h"
 #include "model/tape.h"
 #include "model/units.h"
 
@@ -41,6 +42,9 @@ class ExprCompiler {
   // unit is checked (dimension) and converted to.
   void DeclareIntermediate(const std::string& name, std::shared_ptr<const ExprNode> expr,
                            std::string text, const Unit* declared_unit);
+  // A neural network (model/network.h) used by name; its weights must already be declared
+  // variables (spec->parameter_vars). Compiled on first use in each tape, like intermediates.
+  void DeclareNetwork(const std::string& name, std::shared_ptr<const NetworkSpec> spec);
   bool IsDeclared(const std::string& name) const;
 
   // Compiles `expr` onto `tape`. Intermediates are memoised per tape (call ResetTape when
@@ -57,15 +61,17 @@ class ExprCompiler {
 
  private:
   struct Symbol {
-    enum class Kind { kVariable, kConstant, kIntermediate } kind = Kind::kVariable;
+    enum class Kind { kVariable, kConstant, kIntermediate, kNetwork } kind = Kind::kVariable;
     int index = -1;
     double value = 0.0;
     Unit unit;
     std::shared_ptr<const ExprNode> expr;
     std::string text;
     bool has_declared_unit = false;
+    std::shared_ptr<const NetworkSpec> network;
   };
 
+  Typed CompileNetwork(const NetworkSpec& spec, Tape& tape);
   Typed CompileCall(const ExprNode& expr, Tape& tape);
   Typed Convertible(const Typed& value, const Unit& target, Tape& tape, const ExprNode& where);
   Typed Dimensionless(const Typed& value, Tape& tape, const ExprNode& where, const char* why);

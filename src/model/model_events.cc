@@ -248,8 +248,11 @@ std::shared_ptr<const Model> Loader::Load() {
   ReadLiquid(root["liquid"]);
   ReadParameters(root["parameters"]);
   ReadInputs(root["inputs"]);
+  ReadNetworks(root["networks"]);
   DeclareSymbols();
+  DeclareNetworks();
   ReadExpressions(root["expressions"]);
+  CheckNetworks();
   BuildBalances(root);
   BuildGas(root["gas_transfer"]);
   BuildLiquid(root["liquid"]);

@@ -66,7 +66,7 @@ int Loader::Emit(const Source& src, const Unit& target, Tape& tape, const std::s
 void Loader::ReadHeader(const YAML::Node& root) {
   if (!root.IsMap()) Fail(1, "", "a model file must be a mapping with 'model', 'states', ... sections");
   yaml_.Entries(root, "", {"biotwin", "model", "time_unit", "states", "parameters", "inputs",
-                           "expressions", "reactions", "balances", "liquid", "gas_transfer",
+                           "expressions", "networks", "reactions", "balances", "liquid", "gas_transfer",
                            "outputs", "phases", "events", "sample_rules"});
   if (root["biotwin"]) {
     double v = yaml_.Number(root["biotwin"], "biotwin");

@@ -13,6 +13,7 @@
 #include "model/expr_ast.h"
 #include "model/file_model.h"
 #include "model/model.h"
+#include "model/network.h"
 #include "model/yaml_util.h"
 
 namespace biotwin::model::internal {
@@ -49,6 +50,13 @@ class Loader {
   void ReadParameters(const YAML::Node& node);
   void ReadInputs(const YAML::Node& node);
   void ReadExpressions(const YAML::Node& node);
+  // Networks (model_networks.cc): read and generate weight parameters before the symbols are
+  // declared; declare them to the compiler after; check their inputs once expressions exist.
+  void ReadNetworks(const YAML::Node& node);
+  NetworkInput ReadNetworkInput(const YAML::Node& node, const std::string& field);
+  void ReadNetworkOutput(const YAML::Node& node, const std::string& field, NetworkSpec& spec);
+  void DeclareNetworks();
+  void CheckNetworks();
   void DeclareSymbols();
   void BuildBalances(const YAML::Node& root);
   void BuildLiquid(const YAML::Node& node);
@@ -76,6 +84,8 @@ class Loader {
   int volume_line_ = 0;
   std::vector<std::pair<std::string, Source>> outputs_src_;  // in info_.outputs order
   std::map<std::string, Source> expr_lines_;  // intermediate name -> its source
+  std::vector<std::shared_ptr<NetworkSpec>> networks_;
+  std::vector<int> network_first_param_;      // per network: index of its first weight parameter
 };
 
 }  // namespace biotwin::model::internal
