@@ -2,10 +2,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#include "control/control.h"
 #include "io/progress.h"
 #include "io/run_output.h"
 #include "model/model.h"
@@ -27,6 +29,9 @@ constexpr const char* kUsage =
     "RUN.csv) and, with --report, an interactive HTML report. --set overrides a parameter value,\n"
     "a state's initial value or an input (constant), e.g. --set Si=250 or --set X=0.2g/L.\n"
     "--sensitivities adds d(state)/d(parameter) columns (forward sensitivities).\n"
+    "A scenario with a 'control:' block runs in closed loop (docs/control.md): one row per\n"
+    "control sample with the applied inputs, every sensor channel (measured:NAME) and every\n"
+    "fault (fault:NAME, 1 while active); the output grid of the scenario is not used.\n"
     "On failure the partial trajectory goes to RUN.partial.csv, RUN.csv is not written, and\n"
     "the summary says \"failed\" with the time and state.\n"
     "Every run, completed or failed, is recorded as a batch (model version and hash, scenario\n"
@@ -77,6 +82,26 @@ int64_t RecordBatch(const std::string& db, const model::ModelInfo& info, const s
   return id;
 }
 
+// Closed loop: the sensor channels and the fault flags, one value per sample.
+void AddClosedLoopColumns(const sim::SampledRunResult& r, io::RunTable* table) {
+  for (int j = 0; j < r.n_measurements; ++j) {
+    io::Series s;
+    s.name = "measured:" + r.measurement_names[j];
+    s.unit = r.measurement_units[j].empty() ? "-" : r.measurement_units[j];
+    s.group = "measurement";
+    for (size_t i = 0; i < r.rows(); ++i) s.values.push_back(r.measurements[i * r.n_measurements + j]);
+    table->columns.push_back(std::move(s));
+  }
+  for (int j = 0; j < r.n_faults; ++j) {
+    io::Series s;
+    s.name = "fault:" + r.fault_names[j];
+    s.unit = "-";
+    s.group = "fault";
+    for (size_t i = 0; i < r.rows(); ++i) s.values.push_back(r.faults[i * r.n_faults + j]);
+    table->columns.push_back(std::move(s));
+  }
+}
+
 int RunSimulate(const std::vector<std::string>& args) {
   std::string model_path, scenario_path, out, report, summary, until, sens;
   std::vector<std::string> sets;
@@ -117,6 +142,7 @@ int RunSimulate(const std::vector<std::string>& args) {
   std::shared_ptr<const model::Model> m;
   sim::Scenario sc;
   sim::SimOptions opt;
+  std::optional<control::ControlSetup> control_setup;
   try {
     m = model::LoadModelFile(model_path);
     const auto& info = m->info();
@@ -131,6 +157,10 @@ int RunSimulate(const std::vector<std::string>& args) {
       }
     }
     if (std::isnan(sc.t_end)) throw std::invalid_argument("no end time: give --until T or 'until:' in the scenario");
+    if (sc.has_control) {
+      control_setup = control::LoadScenarioControl(sc, info);
+      if (!sens.empty()) throw std::invalid_argument("--sensitivities is not available for closed-loop (control:) scenarios");
+    }
     if (!(sc.t_end > sc.t_begin)) {
       throw std::invalid_argument("--until: the end time must be after the start time (" + std::to_string(sc.t_begin) + " " + info.time_unit.text + ")");
     }
@@ -157,11 +187,21 @@ int RunSimulate(const std::vector<std::string>& args) {
   io::Progress progress("simulate " + info.provenance.name, sc.t_begin, sc.t_end,
                         info.time_unit.text, quiet ? nullptr : stderr);
   if (!quiet) opt.on_progress = [&progress](double t) { progress.Update(t); };
-  sim::Simulator simulator(m, sc, opt);
-  sim::SimResult result = simulator.Run();
+  sim::SimResult result;
+  sim::SampledRunResult closed;
+  if (control_setup) {
+    sim::SampledRunOptions copt;
+    copt.on_progress = opt.on_progress;
+    closed = control::RunClosedLoop(m, sc, *control_setup, copt);
+    result = closed.ToSimResult();
+  } else {
+    sim::Simulator simulator(m, sc, opt);
+    result = simulator.Run();
+  }
   progress.Finish();
 
   io::RunTable table = io::ToRunTable(info, result);
+  if (control_setup) AddClosedLoopColumns(closed, &table);
   for (size_t k = 0; k < opt.sensitivity_parameters.size(); ++k) {
     const auto& par = info.parameters[opt.sensitivity_parameters[k]];
     for (size_t i = 0; i < info.states.size(); ++i) {
@@ -206,6 +246,12 @@ int RunSimulate(const std::vector<std::string>& args) {
     std::printf("simulated %s to t = %g %s in %.3f ms (%ld steps, %ld RHS, %ld Jacobians, %ld events)\n",
                 info.provenance.name.c_str(), result.t_reached, info.time_unit.text.c_str(),
                 result.wall_seconds * 1e3, st.steps, st.rhs_evals, st.jac_evals, st.events);
+    if (control_setup) {
+      std::printf("closed loop: %ld control intervals of %g %s, %.1f us per interval (sensors, controller and actuators %.2f us)\n",
+                  closed.intervals, control_setup->spec.sample_time, info.time_unit.text.c_str(),
+                  closed.intervals > 0 ? closed.wall_seconds * 1e6 / closed.intervals : 0.0,
+                  closed.intervals > 0 ? closed.controller_seconds * 1e6 / closed.intervals : 0.0);
+    }
     std::printf("wrote %s, %s%s%s\n", out.c_str(), summary.c_str(), report.empty() ? "" : ", ",
                 report.c_str());
     if (batch_id >= 0) std::printf("recorded as batch %lld in %s\n", static_cast<long long>(batch_id), db.c_str());

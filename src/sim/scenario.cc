@@ -202,7 +202,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
   if (!root.IsMap()) throw ModelError(file_name, 1, "", "a scenario file must be a mapping");
   r.Entries(root, "", {"biotwin_scenario", "name", "description", "model", "start", "until",
                        "output_interval", "output_times", "solver", "parameters", "initial",
-                       "inputs", "events", "replay", "variation"});
+                       "inputs", "events", "replay", "variation", "control"});
   // Blocks read by their own modules; parsed here too so that a bad block fails at load time.
   if (root["replay"]) ParseReplaySpec(root["replay"], r, info);
   if (root["variation"]) ParseVariationSpec(root["variation"], r, info);
@@ -258,6 +258,11 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
       if (k < 0) r.Fail(v, "inputs." + name, "'" + name + "' is not an input of model '" + info.provenance.name + "'");
       s.inputs.emplace(k, ReadProfile(r, v, "inputs." + name, info.inputs[k], info, base_dir));
     }
+  }
+  // The control layer (src/control) parses this block itself, from `text`, with its lines.
+  if (YAML::Node c = root["control"]) {
+    if (!c.IsMap()) r.Fail(c, "control", "expected a mapping (sample_time, sensors, actuators, schedules, loops)");
+    s.has_control = true;
   }
   if (YAML::Node ev = root["events"]) {
     r.RequireSequence(ev, "events");

@@ -50,6 +50,8 @@ struct Scenario {
   double rtol = 1e-6;
   double atol = 1e-8;  // default absolute tolerance, scaled per state by max(1, |x0|)... see docs
   int max_steps = 100000;
+  // The file has a `control:` block (closed-loop run; parsed by the control layer from `text`).
+  bool has_control = false;
 };
 
 struct SimOptions {
@@ -93,6 +95,35 @@ class Simulator {
   ~Simulator();
   // Runs the whole scenario; never throws for numerical failures (ok = false with a message).
   SimResult Run();
+
+  // Stepping API (simulator_step.cc), for sampled closed loops: Begin() sets up CVODES at the
+  // scenario's start (timed events due then fire); each Advance(t) integrates from Time() to t,
+  // handling model and recipe events and profile breakpoints on the way. Inputs fixed with
+  // SetInput are held (zero-order hold) and replace their scenario profile; the others follow
+  // their profiles. The CVODES memory is reused throughout: the integrator is re-initialised
+  // only when a held input changed value, the state was set, or an event/breakpoint occurred,
+  // and no memory is allocated per interval. Do not mix with Run() on the same object.
+  // Returns false with a message (time, state) on failure; the object then stays failed.
+  bool Begin(std::string* error);
+  void SetInput(int input, double value);  // input unit; clipped to the input's limits
+  bool Advance(double t_to, std::string* error);
+  double Time() const;
+  const double* State() const;
+  // Replaces the state (e.g. a plant-side clamp after an interval); re-initialises on the next
+  // Advance.
+  void SetState(const double* x);
+  // Effective inputs at Time() (held values and profiles, after limits).
+  const double* Inputs();
+  // Model outputs at the current state; `y` has num_outputs() entries.
+  void Outputs(double* y);
+  const std::vector<double>& Parameters() const;
+  // Replaces a parameter value (parameter unit) from now on, e.g. a disturbance held over the
+  // next interval; re-initialises on the next Advance when the value changed.
+  void SetParameter(int parameter, double value);
+  // Events fired, warnings and solver statistics accumulated by the stepping API so far.
+  SolverStats Stats() const;
+  const std::vector<EventRecord>& Events() const;
+  const std::vector<std::string>& Warnings() const;
 
  private:
   struct Impl;

@@ -54,6 +54,10 @@ struct Simulator::Impl {
   std::string last_error;
   SimResult result;
   long input_clips = 0;
+  // Stepping API state (simulator_step.cc).
+  double t_now = 0.0;
+  bool reinit_needed = false, step_failed = false;
+  std::vector<int> roots_found;
 
   Impl(std::shared_ptr<const model::Model> mdl, Scenario s, SimOptions o)
       : model(std::move(mdl)), sc(std::move(s)), opt(std::move(o)), info(model->info()) {}
@@ -176,6 +180,12 @@ struct Simulator::Impl {
   void FinishStateEvent(double t, const std::vector<double>& dtau);
   void Record(double t);
   void AccumulateStats();
+  // Adds the integrator's counters since the last (re-)initialisation to `s`.
+  void AddCounters(SolverStats* s) const;
+  // Fires the timed events due at `now`; *changed is set when one fired.
+  bool FireTimed(double now, bool* changed, std::string* error);
+  // Handles a root return at t (vessel limits, state events); *changed when an event fired.
+  bool HandleRoots(double t, bool* changed, std::string* error);
   bool Reinit(double t, std::string* error);
   std::string DescribeFailure(int flag, double t);
 };

@@ -181,19 +181,66 @@ void Simulator::Impl::Record(double t) {
   }
 }
 
-void Simulator::Impl::AccumulateStats() {
+void Simulator::Impl::AddCounters(SolverStats* s) const {
   long v = 0;
-  SolverStats& s = result.stats;
-  CVodeGetNumSteps(cvode, &v); s.steps += v;
-  CVodeGetNumRhsEvals(cvode, &v); s.rhs_evals += v;
-  CVodeGetNumJacEvals(cvode, &v); s.jac_evals += v;
-  CVodeGetNumNonlinSolvIters(cvode, &v); s.newton_iters += v;
-  CVodeGetNumNonlinSolvConvFails(cvode, &v); s.newton_conv_fails += v;
-  CVodeGetNumErrTestFails(cvode, &v); s.error_test_fails += v;
-  if (n_roots > 0) { CVodeGetNumGEvals(cvode, &v); s.root_evals += v; }
+  CVodeGetNumSteps(cvode, &v); s->steps += v;
+  CVodeGetNumRhsEvals(cvode, &v); s->rhs_evals += v;
+  CVodeGetNumJacEvals(cvode, &v); s->jac_evals += v;
+  CVodeGetNumNonlinSolvIters(cvode, &v); s->newton_iters += v;
+  CVodeGetNumNonlinSolvConvFails(cvode, &v); s->newton_conv_fails += v;
+  CVodeGetNumErrTestFails(cvode, &v); s->error_test_fails += v;
+  if (n_roots > 0) { CVodeGetNumGEvals(cvode, &v); s->root_evals += v; }
   double h = 0;
   CVodeGetLastStep(cvode, &h);
-  if (h != 0) s.last_step = h;
+  if (h != 0) s->last_step = h;
+}
+
+void Simulator::Impl::AccumulateStats() { AddCounters(&result.stats); }
+
+bool Simulator::Impl::FireTimed(double now, bool* changed, std::string* error) {
+  double* x = N_VGetArrayPointer(y);
+  for (size_t k = 0; k < events.size(); ++k) {
+    while (events[k].timed && Near(next_time[k], now)) {
+      if (!ApplyEvent(events[k], now, x, error)) return false;
+      *changed = true;
+      const Event& e = events[k];
+      double nt = std::isnan(e.every) ? kInf : next_time[k] + e.every;
+      if (nt <= next_time[k]) {  // the period vanishes against the time: it would never advance
+        *error = "event '" + e.name + "': period " + model::FormatNumber(e.every) + " " + info.time_unit.text +
+                 " is too small to advance from t = " + model::FormatNumber(now) + " " + info.time_unit.text;
+        return false;
+      }
+      if (!std::isnan(e.until) && nt > e.until + 1e-12) nt = kInf;
+      next_time[k] = nt;
+    }
+  }
+  return true;
+}
+
+bool Simulator::Impl::HandleRoots(double t, bool* changed, std::string* error) {
+  roots_found.assign(n_roots, 0);
+  CVodeGetRootInfo(cvode, roots_found.data());
+  const auto& vol = info.states[std::max(info.volume_state, 0)];
+  if (vmax_root >= 0 && roots_found[vmax_root] != 0) {
+    *error = "vessel overflow at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + model::FormatNumber(info.volume_max) + " " + vol.unit.text;
+    return false;
+  }
+  if (vmin_root >= 0 && roots_found[vmin_root] != 0) {
+    *error = "vessel emptied at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " fell to " + model::FormatNumber(info.volume_min) + " " + vol.unit.text;
+    return false;
+  }
+  double* x = N_VGetArrayPointer(y);
+  for (size_t k = 0; k < events.size(); ++k) {
+    const Event& e = events[k];
+    if (e.timed || e.root < 0 || !armed[k] || roots_found[e.root] == 0) continue;
+    std::vector<double> dtau;
+    if (ns > 0) BeginStateEvent(e.root, t, &dtau);
+    if (!ApplyEvent(e, t, x, error)) return false;
+    if (ns > 0) FinishStateEvent(t, dtau);
+    *changed = true;
+    if (!e.repeat) armed[k] = false;
+  }
+  return true;
 }
 
 bool Simulator::Impl::Reinit(double t, std::string* error) {
@@ -264,24 +311,7 @@ SimResult Simulator::Impl::Run() {
   double* x = N_VGetArrayPointer(y);
   size_t next_out = 0;
   // Timed events due at the start fire before the first output.
-  auto fire_timed = [&](double now, bool* changed) -> bool {
-    for (size_t k = 0; k < events.size(); ++k) {
-      while (events[k].timed && Near(next_time[k], now)) {
-        if (!ApplyEvent(events[k], now, x, &error)) return false;
-        *changed = true;
-        const Event& e = events[k];
-        double nt = std::isnan(e.every) ? kInf : next_time[k] + e.every;
-        if (nt <= next_time[k]) {  // the period vanishes against the time: it would never advance
-          error = "event '" + e.name + "': period " + model::FormatNumber(e.every) + " " + info.time_unit.text +
-                  " is too small to advance from t = " + model::FormatNumber(now) + " " + info.time_unit.text;
-          return false;
-        }
-        if (!std::isnan(e.until) && nt > e.until + 1e-12) nt = kInf;
-        next_time[k] = nt;
-      }
-    }
-    return true;
-  };
+  auto fire_timed = [&](double now, bool* changed) { return FireTimed(now, changed, &error); };
   bool changed = false;
   if (!fire_timed(t, &changed)) return finish(false, error);
   if (changed && !Reinit(t, &error)) return finish(false, error);
@@ -310,26 +340,8 @@ SimResult Simulator::Impl::Run() {
     t = tret;
     result.t_reached = t;
     if (flag == CV_ROOT_RETURN) {
-      std::vector<int> found(n_roots, 0);
-      CVodeGetRootInfo(cvode, found.data());
-      const auto& vol = info.states[std::max(info.volume_state, 0)];
-      if (vmax_root >= 0 && found[vmax_root] != 0) {
-        return finish(false, "vessel overflow at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + model::FormatNumber(info.volume_max) + " " + vol.unit.text);
-      }
-      if (vmin_root >= 0 && found[vmin_root] != 0) {
-        return finish(false, "vessel emptied at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " fell to " + model::FormatNumber(info.volume_min) + " " + vol.unit.text);
-      }
       bool fired = false;
-      for (size_t k = 0; k < events.size(); ++k) {
-        const Event& e = events[k];
-        if (e.timed || e.root < 0 || !armed[k] || found[e.root] == 0) continue;
-        std::vector<double> dtau;
-        if (ns > 0) BeginStateEvent(e.root, t, &dtau);
-        if (!ApplyEvent(e, t, x, &error)) return finish(false, error);
-        if (ns > 0) FinishStateEvent(t, dtau);
-        fired = true;
-        if (!e.repeat) armed[k] = false;
-      }
+      if (!HandleRoots(t, &fired, &error)) return finish(false, error);
       if (fired && !Reinit(t, &error)) return finish(false, error);
     }
     while (next_out < sc.output_times.size() && sc.output_times[next_out] <= t + 1e-12 * std::max(1.0, std::fabs(t))) {

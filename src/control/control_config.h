@@ -1,0 +1,46 @@
+// The `control:` block of a scenario file (docs/control.md): control sample time, sensors,
+// actuators, recipe schedules for open-loop inputs, PID, cascade and split-range loops. The
+// parser checks every name against the model and reports errors as model::ModelError naming
+// file, line and field (e.g. "control.loops[1].pid.ti").
+#ifndef BIOTWIN_CONTROL_CONTROL_CONFIG_H_
+#define BIOTWIN_CONTROL_CONTROL_CONFIG_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/control_system.h"
+#include "model/model.h"
+#include "model/yaml_util.h"
+#include "sim/actuators.h"
+#include "sim/sampled_run.h"
+#include "sim/sensors.h"
+
+namespace biotwin::control {
+
+// Everything a closed-loop run needs; Make* build fresh run objects (one run each).
+struct ControlSetup {
+  ControlSpec spec;
+  std::vector<sim::SensorSpec> sensors;
+  std::vector<sim::ActuatorSpec> actuators;
+
+  sim::SensorBank MakeSensors() const;
+  sim::ActuatorBank MakeActuators() const;
+  std::unique_ptr<ControlSystem> MakeController() const;
+};
+
+// Parses the value of a `control:` key read by `reader` (for file names and lines).
+ControlSetup ParseControlBlock(const model::YamlReader& reader, const YAML::Node& node,
+                               const model::ModelInfo& info);
+// The control block of a loaded scenario (re-read from its text, keeping file lines). Throws
+// model::ModelError when the scenario has none or it is invalid.
+ControlSetup LoadScenarioControl(const sim::Scenario& scenario, const model::ModelInfo& info);
+
+// Runs the scenario closed-loop with fresh sensors, controller and actuators.
+sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model,
+                                    const sim::Scenario& scenario, const ControlSetup& setup,
+                                    sim::SampledRunOptions options = {});
+
+}  // namespace biotwin::control
+
+#endif  // BIOTWIN_CONTROL_CONTROL_CONFIG_H_

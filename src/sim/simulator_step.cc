@@ -1,0 +1,172 @@
+// The simulator's stepping API: interval-by-interval integration for sampled closed loops,
+// reusing one CVODES memory and re-initialising only after a discontinuity.
+#include <limits>
+
+#include "model/format.h"
+#include "sim/simulator_impl.h"
+
+namespace biotwin::sim {
+namespace {
+
+bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
+
+}  // namespace
+
+bool Simulator::Begin(std::string* error) {
+  Impl& s = *impl_;
+  if (s.cvode != nullptr) {
+    *error = "Begin() was already called on this simulator";
+    return false;
+  }
+  // The output grid is irrelevant here; an explicit end keeps Setup's checks meaningful.
+  if (std::isnan(s.sc.t_end)) s.sc.t_end = model::kInf;
+  s.sc.output_times = {s.sc.t_begin};
+  if (!s.Setup(error)) {
+    s.step_failed = true;
+    return false;
+  }
+  s.t_now = s.sc.t_begin;
+  s.roots_found.assign(s.n_roots, 0);
+  bool changed = false;
+  if (!s.FireTimed(s.t_now, &changed, error)) {
+    s.step_failed = true;
+    return false;
+  }
+  s.reinit_needed = changed;
+  s.ComputeInputs(s.t_now);
+  return true;
+}
+
+void Simulator::SetInput(int input, double value) {
+  Impl& s = *impl_;
+  if (!s.u_override[input] || s.u_override_value[input] != value) s.reinit_needed = true;
+  s.u_override[input] = true;
+  s.u_override_value[input] = value;
+}
+
+bool Simulator::Advance(double t_to, std::string* error) {
+  Impl& s = *impl_;
+  if (s.cvode == nullptr || s.step_failed) {
+    *error = s.cvode == nullptr ? "Advance() before Begin()" : "the simulation has already failed";
+    return false;
+  }
+  auto fail = [&](std::string message) {
+    s.step_failed = true;
+    *error = std::move(message);
+    return false;
+  };
+  if (!(t_to > s.t_now)) {
+    return fail("Advance: the target time " + model::FormatNumber(t_to) + " " + s.info.time_unit.text +
+                " is not after the current time " + model::FormatNumber(s.t_now));
+  }
+  double* x = N_VGetArrayPointer(s.y);
+  std::string msg;
+  if (s.reinit_needed) {
+    // Restart after the discontinuity with the last step size as the first one: the state is
+    // continuous across a held-input change, so the old scale is a good first guess and saves
+    // the start-up steps of CVODES' own estimate.
+    double h_last = 0.0;
+    CVodeGetLastStep(s.cvode, &h_last);
+    if (!s.Reinit(s.t_now, &msg)) return fail(msg);
+    if (h_last > 0) CVodeSetInitStep(s.cvode, std::min(h_last, t_to - s.t_now));
+    s.reinit_needed = false;
+  }
+  while (!Near(s.t_now, t_to) && s.t_now < t_to) {
+    double t_stop = t_to;
+    for (size_t k = 0; k < s.events.size(); ++k) {
+      const double nt = s.next_time[k];
+      if (nt > s.t_now && !Near(nt, s.t_now)) t_stop = std::min(t_stop, nt);
+    }
+    for (double b : s.breakpoints) {
+      if (b > s.t_now && !Near(b, s.t_now)) { t_stop = std::min(t_stop, b); break; }
+    }
+    CVodeSetStopTime(s.cvode, t_stop);
+    double tret = s.t_now;
+    const int flag = CVode(s.cvode, t_stop, s.y, &tret, CV_NORMAL);
+    if (flag < 0) {
+      s.result.t_reached = tret;
+      return fail(s.DescribeFailure(flag, tret));
+    }
+    if (s.ns > 0) CVodeGetSens(s.cvode, &tret, s.yS);
+    s.t_now = tret;
+    s.result.t_reached = tret;
+    bool changed = false;
+    if (flag == CV_ROOT_RETURN && !s.HandleRoots(tret, &changed, &msg)) return fail(msg);
+    if (Near(tret, t_stop)) {
+      s.t_now = t_stop;  // land exactly on the grid
+      if (!s.FireTimed(t_stop, &changed, &msg)) return fail(msg);
+      auto brk = std::find_if(s.breakpoints.begin(), s.breakpoints.end(),
+                              [&](double b) { return Near(b, t_stop); });
+      if (brk != s.breakpoints.end()) {
+        changed = true;
+        s.piece_time = std::max(s.piece_time, *brk);
+      }
+    }
+    if (changed) {
+      // The next interval may begin with new held inputs: re-initialise once, lazily.
+      if (Near(s.t_now, t_to)) {
+        s.reinit_needed = true;
+      } else if (!s.Reinit(s.t_now, &msg)) {
+        return fail(msg);
+      }
+    }
+    for (int i = 0; i < s.n; ++i) {
+      if (!std::isfinite(x[i])) {
+        return fail("state '" + s.info.states[i].name + "' became " + model::FormatNumber(x[i]) + " at t = " +
+                    model::FormatNumber(s.t_now) + " " + s.info.time_unit.text);
+      }
+    }
+  }
+  return true;
+}
+
+double Simulator::Time() const { return impl_->t_now; }
+
+const double* Simulator::State() const { return N_VGetArrayPointer(impl_->y); }
+
+void Simulator::SetState(const double* x) {
+  Impl& s = *impl_;
+  double* cur = N_VGetArrayPointer(s.y);
+  for (int i = 0; i < s.n; ++i) {
+    if (cur[i] != x[i]) {
+      cur[i] = x[i];
+      s.reinit_needed = true;
+    }
+  }
+}
+
+const double* Simulator::Inputs() {
+  impl_->ComputeInputs(impl_->t_now);
+  return impl_->u.data();
+}
+
+void Simulator::Outputs(double* out) {
+  Impl& s = *impl_;
+  if (s.model->num_outputs() == 0) return;
+  s.ComputeInputs(s.t_now);
+  s.model->Outputs(s.At(s.t_now, N_VGetArrayPointer(s.y)), out, *s.ws);
+}
+
+const std::vector<double>& Simulator::Parameters() const { return impl_->p; }
+
+void Simulator::SetParameter(int parameter, double value) {
+  Impl& s = *impl_;
+  if (s.p[parameter] != value) {
+    s.p[parameter] = value;
+    s.reinit_needed = true;
+  }
+}
+
+SolverStats Simulator::Stats() const {
+  const Impl& s = *impl_;
+  SolverStats st = s.result.stats;
+  if (s.cvode != nullptr) s.AddCounters(&st);
+  st.input_clips = s.input_clips;
+  return st;
+}
+
+const std::vector<EventRecord>& Simulator::Events() const { return impl_->result.events; }
+
+const std::vector<std::string>& Simulator::Warnings() const { return impl_->result.warnings; }
+
+}  // namespace biotwin::sim
