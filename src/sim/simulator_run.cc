@@ -189,6 +189,7 @@ void Simulator::Impl::AddCounters(SolverStats* s) const {
   CVodeGetNumNonlinSolvIters(cvode, &v); s->newton_iters += v;
   CVodeGetNumNonlinSolvConvFails(cvode, &v); s->newton_conv_fails += v;
   CVodeGetNumErrTestFails(cvode, &v); s->error_test_fails += v;
+  CVodeGetNumLinSolvSetups(cvode, &v); s->lin_setups += v;
   if (n_roots > 0) { CVodeGetNumGEvals(cvode, &v); s->root_evals += v; }
   double h = 0;
   CVodeGetLastStep(cvode, &h);
