@@ -68,7 +68,8 @@ struct EventRecord {
 
 struct SolverStats {
   long steps = 0, rhs_evals = 0, jac_evals = 0, newton_iters = 0, newton_conv_fails = 0,
-       error_test_fails = 0, root_evals = 0, reinits = 0, events = 0, input_clips = 0;
+       error_test_fails = 0, root_evals = 0, reinits = 0, events = 0, input_clips = 0,
+       lin_setups = 0;  // Newton matrix set-ups (one LU factorisation each)
   double last_step = 0.0;
 };
 

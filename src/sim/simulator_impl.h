@@ -58,6 +58,12 @@ struct Simulator::Impl {
   double t_now = 0.0;
   bool reinit_needed = false, step_failed = false;
   std::vector<int> roots_found;
+  // Jacobian reuse across stepping-API restarts: the last evaluated Jacobian (column major), and
+  // whether the next request may be served from it.
+  bool cache_jac = false, reuse_jac_next = false;
+  std::vector<double> jac_cache;
+  long jac_reused = 0, jac_cache_step = 0;  // cumulative step count when the cache was filled
+  static constexpr long kJacMaxAgeSteps = 50;  // CVODES' own default Jacobian age limit
 
   Impl(std::shared_ptr<const model::Model> mdl, Scenario s, SimOptions o)
       : model(std::move(mdl)), sc(std::move(s)), opt(std::move(o)), info(model->info()) {}
@@ -108,9 +114,28 @@ struct Simulator::Impl {
   static int JacFn(sunrealtype t, N_Vector yv, N_Vector, SUNMatrix Jm, void* user, N_Vector,
                    N_Vector, N_Vector) {
     auto* self = static_cast<Impl*>(user);
+    double* jm = SM_DATA_D(Jm);
+    const size_t nn = static_cast<size_t>(self->n) * self->n;
+    long nst = 0;
+    CVodeGetNumSteps(self->cvode, &nst);
+    const long steps_now = self->result.stats.steps + nst;
+    if (self->reuse_jac_next && self->jac_cache.size() == nn && steps_now - self->jac_cache_step < kJacMaxAgeSteps) {
+      // First Newton matrix after a restart at a continuous state (stepping API): the last
+      // Jacobian is still a good one if it is as recent as CVODES itself would keep one. CVODES
+      // asks again if Newton then fails to converge.
+      self->reuse_jac_next = false;
+      std::copy(self->jac_cache.begin(), self->jac_cache.end(), jm);
+      ++self->jac_reused;
+      return 0;
+    }
+    self->reuse_jac_next = false;
     self->ComputeInputs(t);
     // SUNDenseMatrix storage is column-major with leading dimension n, as Model::Jacobians.
-    self->model->Jacobians(self->At(t, N_VGetArrayPointer(yv)), SM_DATA_D(Jm), nullptr, *self->ws);
+    self->model->Jacobians(self->At(t, N_VGetArrayPointer(yv)), jm, nullptr, *self->ws);
+    if (self->cache_jac) {
+      self->jac_cache.assign(jm, jm + nn);
+      self->jac_cache_step = steps_now;
+    }
     return 0;
   }
 

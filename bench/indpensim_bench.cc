@@ -1,0 +1,119 @@
+// IndPenSim benchmark (issue 3, item 7; driven by bench/run): one 230 h nominal closed-loop batch
+// of models/indpensim.yaml under examples/indpensim/recipe.yaml (SBC recipe, pH and temperature
+// loops, 1150 control intervals of 0.2 h) through control::RunClosedLoop, which applies the
+// model's sample rules after every interval. The initial state and
+// parameters are the model's defaults, which equal the reference's nominal x0 file
+// (tests/validation/indpensim_closedloop_validation_test checks that).
+//
+// BM_IndPenSimBatch: time per batch and solver counters of the last batch. BM_IndPenSimEnsemble:
+// batches per second with one thread per core, all sharing the one immutable model.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/control.h"
+#include "model/model.h"
+#include "sim/sample_rules.h"
+#include "sim/scenario.h"
+
+namespace {
+
+namespace sim = biotwin::sim;
+
+struct Case {
+  std::shared_ptr<const biotwin::model::Model> model;
+  sim::Scenario scenario;
+  biotwin::control::ControlSetup setup;
+};
+
+const Case& Nominal() {
+  static const Case c = [] {
+    Case k;
+    k.model = biotwin::model::LoadModelFile(std::string(BIOTWIN_SOURCE_DIR) + "/models/indpensim.yaml");
+    k.scenario = sim::LoadScenarioFile(std::string(BIOTWIN_SOURCE_DIR) + "/examples/indpensim/recipe.yaml",
+                                       k.model->info());
+    k.setup = biotwin::control::LoadScenarioControl(k.scenario, k.model->info());
+    return k;
+  }();
+  return c;
+}
+
+// One batch: the closed loop; RunClosedLoop applies the model's sample rules after each interval.
+sim::SampledRunResult RunBatch(const Case& c) {
+  return biotwin::control::RunClosedLoop(c.model, c.scenario, c.setup);
+}
+
+double FinalState(const Case& c, const sim::SampledRunResult& r, const char* name) {
+  return r.states[(r.rows() - 1) * r.n_states + c.model->info().StateIndex(name)];
+}
+
+void BM_IndPenSimBatch(benchmark::State& state) {
+  const Case& c = Nominal();
+  sim::SampledRunResult last;
+  for (auto _ : state) {
+    sim::SampledRunResult r = RunBatch(c);
+    benchmark::DoNotOptimize(r.states.data());
+    if (!r.ok) {
+      state.SkipWithError(("batch failed: " + r.message).c_str());
+      break;
+    }
+    last = std::move(r);
+  }
+  if (!last.ok) return;
+  state.counters["intervals"] = static_cast<double>(last.intervals);
+  state.counters["steps"] = static_cast<double>(last.stats.steps);
+  state.counters["rhs_evals"] = static_cast<double>(last.stats.rhs_evals);
+  state.counters["jac_evals"] = static_cast<double>(last.stats.jac_evals);
+  state.counters["lu_factorisations"] = static_cast<double>(last.stats.lin_setups);
+  state.counters["reinits"] = static_cast<double>(last.stats.reinits);
+  state.counters["P_end_g_per_L"] = FinalState(c, last, "P");
+}
+BENCHMARK(BM_IndPenSimBatch)->Unit(benchmark::kMillisecond)->MinTime(0.5)->Repetitions(5)->ReportAggregatesOnly(true);
+
+// Batches per second on all cores: one thread per hardware thread, each running `per_thread`
+// batches back to back; items_per_second is the throughput (wall clock).
+void BM_IndPenSimEnsemble(benchmark::State& state) {
+  const Case& c = Nominal();
+  const int threads = std::max(1u, std::thread::hardware_concurrency());
+  const int per_thread = static_cast<int>(state.range(0));
+  long failed = 0;
+  for (auto _ : state) {
+    std::vector<std::thread> pool;
+    std::vector<long> fails(threads, 0);
+    for (int w = 0; w < threads; ++w) {
+      pool.emplace_back([&, w] {
+        for (int b = 0; b < per_thread; ++b) {
+          if (!RunBatch(c).ok) ++fails[w];
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    for (long f : fails) failed += f;
+  }
+  if (failed > 0) state.SkipWithError((std::to_string(failed) + " batches failed").c_str());
+  state.SetItemsProcessed(state.iterations() * threads * per_thread);
+  state.counters["threads"] = threads;
+}
+BENCHMARK(BM_IndPenSimEnsemble)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {
+    Nominal();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "indpensim_bench: %s\n", e.what());
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
