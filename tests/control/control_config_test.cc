@@ -97,7 +97,7 @@ balances:
 )yaml";
 
 TEST(ControlConfig, IndPenSimRecipeParsesAndFollowsTheCodesTables) {
-  auto m = model::LoadModelText(kStandIn, "indpensim_stand_in.yaml");
+  auto m = model::LoadModelFile(testing::SourcePath("models/indpensim.yaml"));
   const std::string path = testing::SourcePath("examples/indpensim/recipe.yaml");
   std::string text = ReadFile(path);
   sim::Scenario sc = sim::LoadScenarioText(text, path, m->info());
@@ -122,8 +122,8 @@ TEST(ControlConfig, IndPenSimRecipeParsesAndFollowsTheCodesTables) {
   EXPECT_EQ(input("Fpaa", 4.8), 5);  // sample 25
   EXPECT_EQ(input("Fpaa", 5.0), 0);
   EXPECT_EQ(input("RPM", 10), 100);
-  // The loops act: the stand-in's acid load from the sugar feed is neutralised by base and its
-  // heat by cooling water; the outputs stay within their limits and floors.
+  // The loops act: the culture's acid load is neutralised by base and its heat removed by
+  // cooling water; the outputs stay within their limits and floors.
   double fb_max = 0, fc_max = 0;
   for (size_t k = 0; k + 1 < r.rows(); ++k) {
     const double fb = r.inputs[k * r.n_inputs + info.InputIndex("Fb")];
@@ -137,16 +137,15 @@ TEST(ControlConfig, IndPenSimRecipeParsesAndFollowsTheCodesTables) {
   }
   EXPECT_GT(fb_max, 0.0);
   EXPECT_GT(fc_max, 1e-3);
-  // With every "#~" fault line enabled (IndPenSim faults 6, 7 and 8) the block still parses and
-  // the windows act at the code's samples.
-  std::string faulty;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    faulty += (line.rfind("#~", 0) == 0 ? "  " + line.substr(2) : line) + "\n";
-  }
-  sim::Scenario sf = sim::LoadScenarioText(faulty, path, m->info());
+  // Fault cases: 1-8 defined, inactive unless selected; case 6 (all actuator faults) acts in
+  // the code's sample windows.
+  EXPECT_EQ(setup.FaultSets(), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(r.fault_names.size(), 0u);
+  EXPECT_THROW(setup.SelectFaultSet(9), std::invalid_argument);
+  sim::Scenario sf = sc;
   sf.t_end = 40;
-  ControlSetup fs = LoadScenarioControl(sf, m->info());
+  ControlSetup fs = setup;
+  fs.SelectFaultSet(6);
   EXPECT_EQ(fs.actuators.size(), 5u);
   sim::SampledRunResult rf = RunClosedLoop(m, sf, fs);
   ASSERT_TRUE(rf.ok) << rf.message;
@@ -160,9 +159,13 @@ TEST(ControlConfig, IndPenSimRecipeParsesAndFollowsTheCodesTables) {
   EXPECT_EQ(finput("Fg", 121), 55);
   EXPECT_EQ(finput("Fs", 100), 2);
   EXPECT_EQ(finput("Fs", 150), 2);  // the window 100-150 is inclusive
-
   EXPECT_EQ(finput("Fs", 151), 37);
-  EXPECT_EQ(rf.fault_names.size(), 2u + 11u);
+  EXPECT_EQ(rf.fault_names.size(), 11u);  // the actuator faults; the sensor drifts are cases 7, 8
+  ControlSetup f7 = setup;
+  f7.SelectFaultSet(7);
+  sim::SampledRunResult r7 = RunClosedLoop(m, sf, f7);
+  ASSERT_TRUE(r7.ok) << r7.message;
+  EXPECT_EQ(r7.fault_names, (std::vector<std::string>{"fault7_T_sensor_drift"}));
 }
 
 struct BadCase {
