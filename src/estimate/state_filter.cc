@@ -79,12 +79,23 @@ void StateFilterBase::KeepSpd(Eigen::MatrixXd& P) {
   }
   llt_.compute(P);
   if (llt_.info() == Eigen::Success) return;
-  // Rare (round-off after strong updates): rebuild from the eigen-decomposition with a floor.
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(P);
-  Eigen::VectorXd d = eig.eigenvalues();
-  const double floor = 1e-12 * std::max(d.maxCoeff(), 1e-300);
-  for (int i = 0; i < n_; ++i) d[i] = std::max(d[i], floor);
-  P = eig.eigenvectors() * d.asDiagonal() * eig.eigenvectors().transpose();
+  // Rare (round-off after strong updates): rebuild from the eigen-decomposition with a floor. The
+  // repair works on the correlation matrix D^-1 P D^-1 (D = the sigmas): states of an industrial
+  // model span many decades (IndPenSim: [H+] ~1e-7 mol/L next to vacuole densities ~1e12
+  // 1/(cm*L)), and a floor relative to the largest eigenvalue of P itself would lift every small
+  // state's variance to a meaningless absolute level.
+  Eigen::VectorXd d = P.diagonal().cwiseMax(1e-300).cwiseSqrt();
+  Eigen::MatrixXd c = d.cwiseInverse().asDiagonal() * P * d.cwiseInverse().asDiagonal();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
+  Eigen::VectorXd e = eig.eigenvalues();
+  const double floor = 1e-12 * std::max(e.maxCoeff(), 1e-300);
+  for (int i = 0; i < n_; ++i) e[i] = std::max(e[i], floor);
+  c = eig.eigenvectors() * e.asDiagonal() * eig.eigenvectors().transpose();
+  P = d.asDiagonal() * c * d.asDiagonal();
+  for (int j = 0; j < n_; ++j) {
+    for (int i = j + 1; i < n_; ++i) P(i, j) = P(j, i) = 0.5 * (P(i, j) + P(j, i));
+  }
+  llt_.compute(P);  // the UKF takes its sigma points from this factor
 }
 
 void StateFilterBase::SaveForUpdate() {
