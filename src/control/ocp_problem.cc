@@ -114,8 +114,20 @@ void ReadObjective(const YamlReader& r, const YAML::Node& node, OcpObjective* ob
     obj->mayer = Parse(r, v, f, obj->mayer_text);
     return;
   }
-  auto parts = r.Entries(v, f, {"final", "running"});
+  auto parts = r.Entries(v, f, {"final", "running", "least_squares"});
   for (auto& [k, e] : parts) {
+    if (k == "least_squares") {
+      if (obj->maximize) r.Fail(e, f + "." + k, "least squares can only be minimised");
+      r.RequireSequence(e, f + "." + k);
+      if (e.size() == 0) r.Fail(e, f + "." + k, "give at least one residual");
+      for (size_t i = 0; i < e.size(); ++i) {
+        const std::string fi = f + ".least_squares[" + std::to_string(i) + "]";
+        const std::string text = r.ExprText(e[i], fi);
+        obj->residual_texts.push_back(text);
+        obj->residuals.push_back(Parse(r, e[i], fi, text));
+      }
+      continue;
+    }
     const std::string text = r.ExprText(e, f + "." + k);
     if (k == "final") {
       obj->mayer_text = text;
@@ -125,19 +137,36 @@ void ReadObjective(const YamlReader& r, const YAML::Node& node, OcpObjective* ob
       obj->lagrange = Parse(r, e, f + "." + k, text);
     }
   }
-  if (!obj->mayer && !obj->lagrange) r.Fail(v, f, "give 'final' (value at the final time) and/or 'running' (integrand)");
+  if (!obj->residuals.empty() && (obj->mayer || obj->lagrange)) {
+    r.Fail(v, f, "'least_squares' stands alone: write the other terms as residuals too");
+  }
+  if (!obj->mayer && !obj->lagrange && obj->residuals.empty()) {
+    r.Fail(v, f, "give 'final' (value at the final time) and/or 'running' (integrand), or 'least_squares'");
+  }
 }
 
 void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& time_unit,
                 OcpSolverOptions* s) {
   auto entries = r.Entries(node, "solver", {"tolerance", "max_iterations", "max_time", "rtol", "atol",
-                                            "mesh_refinements", "check_points", "print_level", "hessian"});
+                                            "mesh_refinements", "check_points", "print_level", "hessian",
+                                            "regularization", "sensitivity_error_control"});
   for (auto& [k, v] : entries) {
     const std::string f = "solver." + k;
     if (k == "hessian") {
       const std::string h = r.String(v, f);
-      if (h != "exact" && h != "limited_memory") r.Fail(v, f, "'" + h + "' is not a Hessian method: exact or limited_memory");
-      s->exact_hessian = h == "exact";
+      if (h == "exact") s->hessian = HessianMethod::kExact;
+      else if (h == "limited_memory") s->hessian = HessianMethod::kLimitedMemory;
+      else if (h == "gauss_newton") s->hessian = HessianMethod::kGaussNewton;
+      else r.Fail(v, f, "'" + h + "' is not a Hessian method: exact, limited_memory or gauss_newton");
+      continue;
+    }
+    if (k == "sensitivity_error_control") {
+      s->sens_error_control = r.Bool(v, f);
+      continue;
+    }
+    if (k == "regularization") {
+      s->regularization = r.Number(v, f);
+      if (!(s->regularization >= 0)) r.Fail(v, f, "must not be negative");
       continue;
     }
     if (k == "tolerance") s->tolerance = r.Number(v, f);
@@ -286,6 +315,11 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   if (root["path_constraints"]) p.path = ReadConstraints(r, root["path_constraints"], "path_constraints");
   if (root["terminal_constraints"]) p.terminal = ReadConstraints(r, root["terminal_constraints"], "terminal_constraints");
   if (root["solver"]) ReadSolver(r, root["solver"], info.time_unit, &p.solver);
+  if (p.solver.hessian == HessianMethod::kGaussNewton && p.objective.residuals.empty() && !(p.solver.regularization > 0)) {
+    r.Fail(root["solver"], "solver.regularization",
+           "the Gauss-Newton Hessian of an objective that is not least squares is only the regularisation: give "
+           "solver.regularization > 0 (or use hessian: limited_memory)");
+  }
   if (root["warm_start"]) {
     std::filesystem::path w(r.String(root["warm_start"], "warm_start"));
     if (w.is_relative()) w = std::filesystem::path(base_dir) / w;

@@ -39,7 +39,21 @@ struct OcpObjective {
   std::shared_ptr<const model::ExprNode> mayer;     // at the final time (null: none)
   std::shared_ptr<const model::ExprNode> lagrange;  // integrand over the horizon (null: none)
   std::string mayer_text, lagrange_text;
+  // Least squares (`minimize: {least_squares: [r1, r2, ...]}`): dimensionless residuals r_i(t, x,
+  // u) evaluated at the grid points; objective = sum_k c_k * sum_i r_i(t_k)^2 with trapezoidal
+  // weights c_k (time unit), i.e. the integral of the squared residuals on the control grid.
+  // Stands alone (no final or running term): it is what the Gauss-Newton Hessian needs.
+  std::vector<std::shared_ptr<const model::ExprNode>> residuals;
+  std::vector<std::string> residual_texts;
   int line = 0;
+};
+
+// How the solver obtains the Hessian of the Lagrangian.
+enum class HessianMethod {
+  kExact,          // finite differences of the exact first derivatives (re-integrates intervals)
+  kLimitedMemory,  // IPOPT's quasi-Newton (SR1) approximation
+  kGaussNewton,    // J^T J of the least-squares residuals plus `regularization` on the controls;
+                   // no integrations (constraint curvature ignored)
 };
 
 struct OcpSolverOptions {
@@ -51,7 +65,9 @@ struct OcpSolverOptions {
   int mesh_refinements = 0;        // solve with N, then 2N, ... (each from the previous solution)
   int check_points = 0;            // extra path-constraint checks inside each interval
   int print_level = 0;             // IPOPT print level
-  bool exact_hessian = true;       // false: limited-memory quasi-Newton (solver.hessian)
+  HessianMethod hessian = HessianMethod::kExact;  // solver.hessian
+  bool sens_error_control = true;   // solver.sensitivity_error_control
+  double regularization = 0.0;     // Gauss-Newton: added to the diagonal for every control value
 };
 
 struct OcpProblem {

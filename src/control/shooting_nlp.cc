@@ -50,6 +50,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   setup.sens_length = problem_.tf_free;
   setup.sens_start = problem_.tf_free;
   setup.rtol = problem_.solver.rtol;
+  setup.sens_error_control = problem_.solver.sens_error_control;
   for (int i = 0; i < n_; ++i) {
     const double a = info.states[i].abs_tol;
     setup.atol.push_back(std::isnan(a) ? problem_.solver.atol * std::max(1.0, std::fabs(x0_[i])) : a);
@@ -79,7 +80,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   for (const auto& rr : rows_) nnz_ += rr.q < 0 ? n_ + nc_ + tf1 : nx_ + nd_ + tf1;
 
   const int ng_max = std::max({fns_->size(OcpFunctions::kPath), fns_->size(OcpFunctions::kTerminal),
-                               fns_->size(OcpFunctions::kMayer), 1});
+                               fns_->size(OcpFunctions::kMayer), fns_->size(OcpFunctions::kResiduals), 1});
   ua_.assign(std::max(m_, 1), 0.0);
   ub_.assign(std::max(m_, 1), 0.0);
   u_.assign(std::max(m_, 1), 0.0);
@@ -88,6 +89,12 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   gdu_.assign(static_cast<size_t>(ng_max) * std::max(m_, 1), 0.0);
   gdt_.assign(ng_max, 0.0);
   points_.resize(N_);
+  const size_t nr = std::max(fns_->size(OcpFunctions::kResiduals), 1);
+  lsq_r_.assign(nr, 0.0);
+  lsq_dx_.assign(nr * n_, 0.0);
+  lsq_du_.assign(nr * std::max(m_, 1), 0.0);
+  lsq_dt_.assign(nr, 0.0);
+  lsq_j_.assign(nr * (n_ + nc_ + 1), 0.0);
 }
 
 ShootingNlp::~ShootingNlp() = default;
@@ -173,6 +180,7 @@ void ShootingNlp::JacobianStructure(int* ir, int* jc) {
 }
 
 bool ShootingNlp::Evaluate(const double* w, bool with_sens, std::string* error) {
+  with_sens = with_sens || always_sens_;
   if (cached_ && (cached_sens_ || !with_sens) && std::equal(w, w + nw_, cached_w_.begin())) return true;
   cached_ = false;
   const double tf = FinalTime(w);
@@ -200,6 +208,7 @@ double ShootingNlp::Objective(const double* w) {
     f += gv_[0];
   }
   if (nx_ > n_) f += sN[n_];
+  if (fns_->has(OcpFunctions::kResiduals)) f += LeastSquares(w, nullptr);
   return sign_ * f;
 }
 
@@ -214,6 +223,7 @@ void ShootingNlp::ObjectiveGradient(const double* w, double* grad) {
     if (problem_.tf_free) grad[nw_ - 1] += sign_ * gdt_[0];
   }
   if (nx_ > n_) grad[N_ * nx_ + n_] += sign_;
+  if (fns_->has(OcpFunctions::kResiduals)) LeastSquares(w, grad);  // minimised: sign_ = 1
 }
 
 void ShootingNlp::Constraints(const double* w, double* g) {

@@ -57,6 +57,9 @@ class ShootingNlp {
   // Integrates every interval at `w` (values only, or with sensitivities). Cached: repeated calls
   // at the same point are free. Returns false with *error when an integration fails.
   bool Evaluate(const double* w, bool with_sensitivities, std::string* error);
+  // When set, every evaluation integrates with sensitivities, so the Jacobian at an accepted
+  // point needs no second integration (NMPC: most trial points are accepted).
+  void set_always_sensitivities(bool on) { always_sens_ = on; }
   // The objective to minimise (sign-flipped for maximisation) and its gradient; need no
   // integration (they depend on s_N, tf and the final control only).
   double Objective(const double* w);
@@ -68,7 +71,9 @@ class ShootingNlp {
 
   // Hessian of the Lagrangian obj_factor*f + sum lambda_i*g_i (lower triangle), by finite
   // differences of the exact first derivatives (sensitivities re-integrated per interval
-  // variable; node functions through their tapes). See shooting_hessian.cc.
+  // variable; node functions through their tapes; shooting_hessian.cc), or, with
+  // solver.hessian = gauss_newton, the Gauss-Newton approximation that needs no integration
+  // (shooting_lsq.cc).
   int hessian_nonzeros();
   void HessianStructure(int* rows, int* cols);
   bool HessianValues(const double* w, double obj_factor, const double* lambda, double* values,
@@ -115,6 +120,11 @@ class ShootingNlp {
   // Chained gradient of check-point row j (rows_ index) over IntervalVars(k).
   void CheckRowGradient(size_t j, const double* w, const std::vector<sim::ShootingPoint>& pts, double* out);
   void BuildHessianStructure();
+  // Least-squares objective term; adds its gradient to `grad` when non-null (shooting_lsq.cc).
+  double LeastSquares(const double* w, double* grad);
+  double NodeWeight(int k, double tf) const;
+  // Gauss-Newton Hessian (J^T J of the residuals, regularisation on the controls) into `values`.
+  void GaussNewtonHessian(const double* w, double obj_factor, double* values);
 
   OcpProblem problem_;
   std::unique_ptr<OcpFunctions> fns_;
@@ -136,13 +146,14 @@ class ShootingNlp {
   std::vector<RowRef> rows_;
   std::vector<std::vector<sim::ShootingPoint>> points_;  // per interval
   std::vector<double> cached_w_;
-  bool cached_ = false, cached_sens_ = false;
+  bool cached_ = false, cached_sens_ = false, always_sens_ = false;
   // Hessian structure: lower-triangle (row, col) entries and their positions.
   std::vector<std::pair<int, int>> hess_entries_;
   std::vector<std::vector<int>> hess_interval_pos_, hess_node_pos_;  // [k][a*|vars|+b] -> entry or -1
   std::vector<int> first_row_of_node_;  // per grid point: first rows_ index with q < 0, or -1
   // Scratch.
   std::vector<double> ua_, ub_, u_, gv_, gdx_, gdu_, gdt_;
+  std::vector<double> lsq_r_, lsq_dx_, lsq_du_, lsq_dt_, lsq_j_;
 };
 
 }  // namespace biotwin::control
