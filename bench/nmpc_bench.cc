@@ -33,6 +33,7 @@ name: park_ramirez_nmpc
 model: park_ramirez.yaml
 horizon: {start: 0 h, end: 5 h}
 intervals: 20
+move_blocking: [1, 1, 1, 1, 2, 2, 4, 4, 4]
 controls:
   u: {min: 0 L/h, max: 2 L/h, initial: 0.5 L/h}
 objective:

@@ -264,7 +264,8 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   r.RequireMap(root, "(top level)");
   r.Entries(root, "(top level)", {"biotwin_problem", "name", "description", "model", "horizon", "intervals",
                                   "controls", "inputs", "initial_state", "parameters", "objective",
-                                  "path_constraints", "terminal_constraints", "solver", "warm_start"});
+                                  "path_constraints", "terminal_constraints", "solver", "warm_start",
+                                  "move_blocking"});
   OcpProblem p;
   p.file = file_name;
   p.text = text;
@@ -295,6 +296,23 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   }
   if (!root["controls"]) r.Fail(root, "controls", "missing: the model inputs to optimise");
   ReadControls(r, root["controls"], &p);
+  if (const YAML::Node mb = root["move_blocking"]) {
+    r.RequireSequence(mb, "move_blocking");
+    int total = 0;
+    for (size_t i = 0; i < mb.size(); ++i) {
+      const std::string f = "move_blocking[" + std::to_string(i) + "]";
+      const double b = r.Number(mb[i], f);
+      if (!(b >= 1 && b == std::floor(b))) r.Fail(mb[i], f, "a block is a whole number of intervals (>= 1)");
+      p.move_blocks.push_back(static_cast<int>(b));
+      total += static_cast<int>(b);
+    }
+    if (total != p.intervals) {
+      r.Fail(mb, "move_blocking", "the blocks cover " + std::to_string(total) + " intervals; they must add up to intervals = " + std::to_string(p.intervals));
+    }
+    for (const auto& c : p.controls) {
+      if (c.shape != ControlShape::kPiecewiseConstant) r.Fail(mb, "move_blocking", "move blocking needs piecewise-constant controls ('" + c.name + "' is piecewise linear)");
+    }
+  }
   if (root["inputs"]) {
     ReadOverrides(r, root["inputs"], "inputs", "input", [&](const std::string& n) { return info.InputIndex(n); },
                   [&](int k) { return info.inputs[k].unit; }, &p.fixed_inputs);

@@ -79,6 +79,9 @@ struct OcpProblem {
   bool tf_free = false;
   double tf_min = 0.0, tf_max = model::kInf;
   int intervals = 20;
+  // Move blocking: how many consecutive intervals share one value of every piecewise-constant
+  // control (sums to `intervals`; empty: one value per interval).
+  std::vector<int> move_blocks;
   std::vector<OcpControl> controls;
   std::map<int, double> fixed_inputs;   // other inputs held constant (input unit)
   std::map<int, double> initial_state;  // overrides (state unit)

@@ -14,7 +14,7 @@ namespace biotwin::control {
 std::vector<int> ShootingNlp::IntervalVars(int k) const {
   std::vector<int> v;
   for (int i = 0; i < nx_; ++i) v.push_back(k * nx_ + i);
-  for (int d = 0; d < nd_; ++d) v.push_back(qoff_[dir_var_[d].first] + k + dir_var_[d].second);
+  for (int d = 0; d < nd_; ++d) v.push_back(ControlVar(dir_var_[d].first, k) + dir_var_[d].second);
   if (problem_.tf_free) v.push_back(nw_ - 1);
   return v;
 }

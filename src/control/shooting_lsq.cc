@@ -76,8 +76,11 @@ void ShootingNlp::GaussNewtonHessian(const double* w, double obj_factor, double*
   const double rho = obj_factor * problem_.solver.regularization;
   if (rho == 0.0) return;
   for (int c = 0; c < nc_; ++c) {
-    const int last = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ - 1 : N_;
-    for (int k = 0; k <= last; ++k) values[hess_node_pos_[k][(n_ + c) * nz + (n_ + c)]] += rho;
+    if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) {
+      for (int b = 0; b < nb_; ++b) values[hess_node_pos_[block_start_[b]][(n_ + c) * nz + (n_ + c)]] += rho;
+    } else {
+      for (int k = 0; k <= N_; ++k) values[hess_node_pos_[k][(n_ + c) * nz + (n_ + c)]] += rho;
+    }
   }
 }
 

@@ -107,6 +107,13 @@ class ShootingNlp {
   void InputsAt(const double* w, int k, double* ua, double* ub) const;
   void NodeInputs(const double* w, int k, double* u) const;
   int NodeControlVar(int c, int k) const;
+  // Variable of control c's value at the start of interval k (move blocking applied).
+  int ControlVar(int c, int k) const {
+    return qoff_[c] + (problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? block_of_[k] : k);
+  }
+  int ControlCount(int c) const {
+    return problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? nb_ : N_ + 1;
+  }
   // Variables an interval depends on: s_k, its control values (per input direction), tf.
   std::vector<int> IntervalVars(int k) const;
   // Variables a grid-point function depends on: s_k model states, node control values, tf.
@@ -134,6 +141,8 @@ class ShootingNlp {
   int cp_ = 0;  // check points per interval
   double sign_ = 1.0;
   std::vector<int> qoff_;                      // per control: first variable index
+  std::vector<int> block_of_, block_start_;    // interval -> move block; block -> first interval
+  int nb_ = 0;                                 // move blocks (N_ without blocking)
   std::vector<std::pair<int, int>> dir_var_;   // per input direction: (control, node offset 0/1)
   std::vector<double> taus_;                   // check points then 1
   // Non-continuity rows (after the N*nx continuity rows), in order.
