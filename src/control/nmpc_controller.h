@@ -61,6 +61,8 @@ class NmpcController {
   ~NmpcController();
 
   double sampling_period() const { return period_; }
+  // Unit of the predicted objective (NmpcStep::objective).
+  const std::string& objective_unit() { return nlp_->functions().objective_unit(); }
   void set_max_solve_seconds(double s) { options_.max_solve_seconds = s; }
 
   // Computes the controls to apply over [t, t + sampling_period()) from state x (model states).

@@ -266,21 +266,32 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
                                   "controls", "inputs", "initial_state", "parameters", "objective",
                                   "path_constraints", "terminal_constraints", "solver", "warm_start",
                                   "move_blocking"});
-  OcpProblem p;
-  p.file = file_name;
+  OcpProblem p = ReadOcpProblem(r, root, base_dir, nullptr);
   p.text = text;
+  return p;
+}
+
+OcpProblem ReadOcpProblem(const YamlReader& r, const YAML::Node& root, const std::string& base_dir,
+                          std::shared_ptr<const model::Model> model) {
+  OcpProblem p;
+  p.file = r.file();
   if (root["biotwin_problem"] && r.Number(root["biotwin_problem"], "biotwin_problem") != 1) {
     r.Fail(root["biotwin_problem"], "biotwin_problem", "unsupported format version (this biotwin reads 1)");
   }
-  p.name = root["name"] ? r.String(root["name"], "name") : std::filesystem::path(file_name).stem().string();
+  p.name = root["name"] ? r.String(root["name"], "name") : std::filesystem::path(r.file()).stem().string();
   if (root["description"]) p.description = r.String(root["description"], "description");
-  if (!root["model"]) r.Fail(root, "model", "missing: the model file to optimise");
-  p.model_file = r.String(root["model"], "model");
-  std::filesystem::path mp(p.model_file);
-  if (mp.is_relative()) mp = std::filesystem::path(base_dir) / mp;
-  p.model_file = mp.lexically_normal().string();
-  if (!std::filesystem::exists(mp)) r.Fail(root["model"], "model", "cannot find the model file " + p.model_file);
-  p.model = model::LoadModelFile(p.model_file);
+  if (model && !root["model"]) {
+    p.model = std::move(model);
+    p.model_file = p.model->info().file;
+  } else {
+    if (!root["model"]) r.Fail(root, "model", "missing: the model file to optimise");
+    p.model_file = r.String(root["model"], "model");
+    std::filesystem::path mp(p.model_file);
+    if (mp.is_relative()) mp = std::filesystem::path(base_dir) / mp;
+    p.model_file = mp.lexically_normal().string();
+    if (!std::filesystem::exists(mp)) r.Fail(root["model"], "model", "cannot find the model file " + p.model_file);
+    p.model = model::LoadModelFile(p.model_file);
+  }
   const auto& info = p.model->info();
   for (const auto& e : info.events) {
     r.Fail(root["model"], "model", "the model has an event ('" + e.name + "', " + info.file + ":" + std::to_string(e.line) +

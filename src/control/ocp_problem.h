@@ -12,6 +12,7 @@
 
 #include "model/expr_ast.h"
 #include "model/model.h"
+#include "model/yaml_util.h"
 
 namespace biotwin::control {
 
@@ -98,6 +99,10 @@ struct OcpProblem {
 // bounds, malformed expressions, ...). Symbol and unit errors in expressions are raised when the
 // functions are compiled (OcpFunctions), also as ModelError.
 OcpProblem LoadOcpProblem(const std::string& path);
+// The problem in a YAML map already parsed by `reader` (lines refer to its file; the caller
+// checks the keys). When `model` is given and the map has no `model:` key, that model is used.
+OcpProblem ReadOcpProblem(const model::YamlReader& reader, const YAML::Node& root, const std::string& base_dir,
+                          std::shared_ptr<const model::Model> model);
 OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_name,
                               const std::string& base_dir);
 
