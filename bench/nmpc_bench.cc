@@ -1,13 +1,15 @@
 // NMPC step time (driven by bench/run): the Park-Ramirez fed-batch (5 states,
 // examples/benchmarks/park_ramirez/park_ramirez.yaml) under tracking NMPC. The controller holds
-// glucose at 1 g/L (integral of the squared deviation over a 20-interval horizon of 0.25 h),
-// u in [0, 2] L/h, volume at most 12 L, and runs in closed loop for 40 steps of 0.25 h against
-// the same model as the plant.
+// glucose at 1 g/L (least squares on the 20-interval grid of a 5 h horizon, Gauss-Newton Hessian,
+// move blocking to 9 control moves), u in [0, 2] L/h, volume at most 12 L, and runs in closed loop
+// for 40 steps of 0.25 h against the same model as the plant.
 //
-// The counters give the median and 99th percentile of the step wall time (the first, cold step
-// included), the mean IPOPT iterations per step, and the number of steps that fell back to a
-// previous plan or the recipe. The peer (bench/peers/scipy_nmpc_step.py) solves the same
-// receding-horizon problem with SciPy (SLSQP, single shooting, solve_ivp BDF, warm started).
+// The counters give the median and 99th percentile of the step wall and CPU time (the first,
+// cold step included), the mean IPOPT iterations per step, and the number of steps that fell back
+// to a previous plan or the recipe. NMPC_ITERS=n limits the IPOPT iterations per step
+// (real-time iteration experiments). The peer (bench/peers/scipy_nmpc_step.py) solves the
+// receding-horizon problem with the integral of the squared deviation with SciPy (SLSQP, single
+// shooting, solve_ivp BDF, warm started).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

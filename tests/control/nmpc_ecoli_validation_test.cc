@@ -36,7 +36,7 @@ control:
   mpc:
     horizon: 2 h
     controls:
-      F: {min: 0 L/h, max: 0.05 L/h, initial: 0.005 L/h}
+      F: {min: 0 L/h, max: 0.05 L/h, initial: 0.01 L/h}
     objective: {maximize: "X*V"}
     path_constraints:
       - "A <= 0.8 [g/L]"
@@ -44,7 +44,7 @@ control:
       - "S <= 1 [g/L]"
       - "V <= 5 [L]"
     solver: {rtol: 1e-6, atol: 1e-8, hessian: limited_memory}
-    max_solve_time: 5 s
+    max_solve_time: 1 s
     max_iterations: 200
     fallback:
       F: 0.006 L/h
