@@ -76,6 +76,13 @@ std::shared_ptr<const NmpcLoopSpec> ParseNmpcBlock(const model::YamlReader& r, c
       r.Fail(v, f + ".fallback." + name, "'" + name + "' is not one of the NMPC's controls");
     }
   }
+  for (int l = 0; l < static_cast<int>(info.inputs.size()); ++l) {
+    const bool control = std::any_of(spec->problem.controls.begin(), spec->problem.controls.end(),
+                                     [&](const OcpControl& c) { return c.input == l; });
+    if (control || spec->problem.fixed_inputs.count(l)) continue;
+    const int j = plant.InputIndex(info.inputs[l].name);
+    if (j >= 0 && plant.inputs[j].unit.text == info.inputs[l].unit.text) spec->held_inputs.emplace_back(l, j);
+  }
   NmpcOptions& o = spec->options;
   o.tolerance = spec->problem.solver.tolerance;
   if (node["max_solve_time"]) {

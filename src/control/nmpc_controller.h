@@ -65,6 +65,9 @@ class NmpcController {
   const std::string& objective_unit() { return nlp_->functions().objective_unit(); }
   void set_max_solve_seconds(double s) { options_.max_solve_seconds = s; }
 
+  // Holds model input `input` (not a control) at `value` over the prediction horizon.
+  void SetHeldInput(int input, double value) { nlp_->SetHeldInput(input, value); }
+
   // Computes the controls to apply over [t, t + sampling_period()) from state x (model states).
   NmpcStep Step(double t, const std::vector<double>& x);
 

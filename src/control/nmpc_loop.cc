@@ -83,6 +83,8 @@ void NmpcLoop::Step(long k, double t, const double* measurements, double* u) {
     row.k = k;
     row.time = t;
     std::string why;
+    // Inputs other loops or schedules drive (or profiles set) keep their current value.
+    for (const auto& [internal, plant] : spec_->held_inputs) mpc_->SetHeldInput(internal, u[plant]);
     if (source_->State(t, measurements, x_.data(), &why)) {
       row.step = mpc_->Step(t, x_);
     } else {

@@ -50,6 +50,10 @@ struct NmpcLoopSpec {
   NmpcOptions options;
   int every = 1;                     // control samples per NMPC step
   std::vector<int> plant_inputs;     // per problem control: the plant model's input index
+  // Inputs of the internal model held at the plant's current value over the horizon:
+  // (internal input index, plant input index) for every input with the same name and unit that
+  // is neither a control nor fixed in the block's `inputs:`.
+  std::vector<std::pair<int, int>> held_inputs;
   std::vector<Schedule> fallback;    // per problem control: the recipe (plant input units)
   std::string state_source = "plant";
 };

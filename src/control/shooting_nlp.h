@@ -98,6 +98,9 @@ class ShootingNlp {
   // Receding horizon: moves a fixed-length horizon to start at `t0` from state `x0` (model states),
   // keeping the horizon length. No allocation.
   void MoveHorizon(double t0, const double* x0);
+  // Sets the value (input unit) at which a model input that is not a control is held over the
+  // horizon (e.g. the plant's current value of an input a PID loop drives). No allocation.
+  void SetHeldInput(int input, double value) { base_inputs_[input] = value; cached_ = false; }
   // Shifts a solution one interval forward in place (states and controls move one step, the last
   // ones are repeated) and puts `x0` into s_0: the warm start of the next receding-horizon step.
   void ShiftSolution(std::vector<double>* w, const double* x0) const;

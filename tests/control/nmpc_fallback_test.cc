@@ -124,5 +124,50 @@ TEST(NmpcFallback, ConfigurationErrorsNameTheField) {
                "already driven");
 }
 
+TEST(NmpcLoop, HoldsInputsOtherLoopsDriveAtThePlantValue) {
+  // x' = u - k x - d with a withdrawal d = 0.5 g/h set by a schedule: the NMPC's model sees the
+  // plant's d (its default is 0), so the content settles at the set-point (u = k x + d = 1 g/h).
+  const std::string dir = testing::TempDir();
+  std::ofstream(dir + "/tank_d.yaml") << R"yaml(
+biotwin: 1
+model: {name: tank_d}
+time_unit: h
+states:
+  x: {unit: g, initial: 0}
+parameters:
+  k: {value: 0.5, unit: 1/h, source: "test"}
+inputs:
+  u: {unit: g/h, default: 0, limits: [-10, 10]}
+  d: {unit: g/h, default: 0, limits: [0, 10]}
+balances:
+  x: "u - k*x - d"
+)yaml";
+  auto m = model::LoadModelFile(dir + "/tank_d.yaml");
+  sim::Scenario sc = sim::LoadScenarioText(R"yaml(
+biotwin_scenario: 1
+until: 4 h
+control:
+  sample_time: 0.1 h
+  schedules:
+    d: 0.5 g/h
+  mpc:
+    horizon: 1 h
+    controls:
+      u: {min: 0 g/h, max: 2 g/h, initial: 0.5 g/h}
+    objective:
+      minimize: {least_squares: ["(x - 1 [g])/(0.1 [g])"]}
+    solver: {hessian: gauss_newton, regularization: 1e-3}
+    fallback:
+      u: 1 g/h
+)yaml", dir + "/s.yaml", m->info());
+  control::ControlSetup setup = control::LoadScenarioControl(sc, m->info());
+  ASSERT_EQ(setup.mpc->held_inputs.size(), 1u);
+  const sim::SampledRunResult r = control::RunClosedLoop(m, sc, setup);
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+  EXPECT_NEAR(r.states.back(), 1.0, 0.01);
+  EXPECT_NEAR(r.inputs[(r.rows() - 2) * r.n_inputs], 1.0, 0.02);  // u at the last sample
+}
+
 }  // namespace
 }  // namespace biotwin
