@@ -94,7 +94,14 @@ NmpcStep NmpcController::Solve(double t, const std::vector<double>& x) {
   const auto start = std::chrono::steady_clock::now();
   IpoptOutcome out;
   if (options_.max_solve_seconds > 0) {
+    nlp_->set_deadline(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(options_.max_solve_seconds)));
     out = SolveWithIpopt(*nlp_, w_, settings);
+    nlp_->clear_deadline();
+    // An evaluation stopped by the deadline makes IPOPT report an evaluation error: it is the
+    // time limit.
+    const double used = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!StatusIsSuccess(out.status) && used >= options_.max_solve_seconds) out.status = NlpStatus::kTimeLimit;
   } else {
     out.status = NlpStatus::kTimeLimit;
   }

@@ -200,6 +200,10 @@ bool ShootingNlp::Evaluate(const double* w, bool with_sens, std::string* error) 
   const double tf = FinalTime(w);
   const double h = (tf - problem_.t0) / N_;
   for (int k = 0; k < N_; ++k) {
+    if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) {
+      *error = "time budget exhausted before interval " + std::to_string(k + 1) + " of " + std::to_string(N_);
+      return false;
+    }
     InputsAt(w, k, ua_.data(), ub_.data());
     const double t0 = problem_.t0 + (tf - problem_.t0) * k / N_;
     if (!integrator_->Integrate(t0, h, w + k * nx_, ua_.data(), ub_.data(), taus_, with_sens, &points_[k], error)) {

@@ -9,6 +9,7 @@
 #ifndef BIOTWIN_CONTROL_SHOOTING_NLP_H_
 #define BIOTWIN_CONTROL_SHOOTING_NLP_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ class ShootingNlp {
   // When set, every evaluation integrates with sensitivities, so the Jacobian at an accepted
   // point needs no second integration (NMPC: most trial points are accepted).
   void set_always_sensitivities(bool on) { always_sens_ = on; }
+  // Real-time budget: past `deadline`, Evaluate stops before the next interval and fails with
+  // "time budget exhausted" (checked between intervals, not inside one). clear_deadline() ends it.
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; has_deadline_ = true; }
+  void clear_deadline() { has_deadline_ = false; }
   // The objective to minimise (sign-flipped for maximisation) and its gradient; need no
   // integration (they depend on s_N, tf and the final control only).
   double Objective(const double* w);
@@ -158,7 +163,8 @@ class ShootingNlp {
   std::vector<RowRef> rows_;
   std::vector<std::vector<sim::ShootingPoint>> points_;  // per interval
   std::vector<double> cached_w_;
-  bool cached_ = false, cached_sens_ = false, always_sens_ = false;
+  bool cached_ = false, cached_sens_ = false, always_sens_ = false, has_deadline_ = false;
+  std::chrono::steady_clock::time_point deadline_;
   // Hessian structure: lower-triangle (row, col) entries and their positions.
   std::vector<std::pair<int, int>> hess_entries_;
   std::vector<std::vector<int>> hess_interval_pos_, hess_node_pos_;  // [k][a*|vars|+b] -> entry or -1

@@ -80,6 +80,14 @@ TEST(NmpcFallback, NoTimeToSolveAppliesTheRecipeAndSaysWhy) {
   EXPECT_NE(r.result.warnings[0].find("no feasible plan yet"), std::string::npos) << r.result.warnings[0];
 }
 
+TEST(NmpcFallback, ABudgetTooShortForASolveIsATimeLimit) {
+  const LoopRun r = RunScenario("    max_solve_time: 0.0002 s\n");
+  ASSERT_TRUE(r.result.ok) << r.result.message;
+  ASSERT_FALSE(r.result.warnings.empty());
+  for (const auto& w : r.result.warnings) EXPECT_NE(w.find("'time_limit'"), std::string::npos) << w;
+  for (size_t k = 0; k + 1 < r.result.rows(); ++k) EXPECT_EQ(r.source[k], 2.0) << k;
+}
+
 TEST(NmpcFallback, InfeasibleSolvesUseTheLastPlanThenTheRecipe) {
   // From t > 1 h on, x <= -98 g: impossible. The step at t = 0 sees the horizon up to 1 h and
   // solves; every later step's horizon reaches past 1 h and is infeasible.
