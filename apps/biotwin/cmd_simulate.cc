@@ -243,10 +243,11 @@ int RunSimulate(const std::vector<std::string>& args) {
   if (!quiet) opt.on_progress = [&progress](double t) { progress.Update(t); };
   sim::SimResult result;
   sim::SampledRunResult closed;
+  std::vector<control::ControlColumn> control_columns;  // e.g. the NMPC's status per sample
   if (control_setup) {
     sim::SampledRunOptions copt;
     copt.on_progress = opt.on_progress;
-    closed = control::RunClosedLoop(m, sc, *control_setup, copt);
+    closed = control::RunClosedLoop(m, sc, *control_setup, copt, &control_columns);
     result = closed.ToSimResult();
   } else {
     sim::Simulator simulator(m, sc, opt);
@@ -256,6 +257,7 @@ int RunSimulate(const std::vector<std::string>& args) {
 
   io::RunTable table = io::ToRunTable(info, result);
   if (control_setup) AddClosedLoopColumns(closed, &table);
+  for (auto& c : control_columns) table.columns.push_back({c.name, c.unit, "controller", c.description, std::move(c.values)});
   std::vector<io::SignalAgreement> agreement;
   if (!reference_path.empty()) {
     try {

@@ -7,6 +7,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "control/nmpc_config.h"
+#include "model/format.h"
 #include "model/quantity.h"
 
 namespace biotwin::control {
@@ -546,7 +548,7 @@ std::unique_ptr<ControlSystem> ControlSetup::MakeController() const { return std
 
 ControlSetup ParseControlBlock(const YamlReader& r, const YAML::Node& node, const model::ModelInfo& info) {
   Parser p(r, info);
-  r.Entries(node, "control", {"sample_time", "sample_index_origin", "seed", "sensors", "actuators", "schedules", "loops", "description"});
+  r.Entries(node, "control", {"sample_time", "sample_index_origin", "seed", "sensors", "actuators", "schedules", "loops", "mpc", "description"});
   if (!node["sample_time"]) r.Fail(node, "control.sample_time", "missing 'sample_time' (the control interval, e.g. 0.2 h)");
   p.out.spec.sample_time = p.Time(node["sample_time"], "control.sample_time");
   if (!(p.out.spec.sample_time > 0)) r.Fail(node["sample_time"], "control.sample_time", "must be positive");
@@ -573,6 +575,12 @@ ControlSetup ParseControlBlock(const YamlReader& r, const YAML::Node& node, cons
     }
   }
   if (node["loops"]) p.ReadLoops(node["loops"]);
+  if (node["mpc"]) {
+    p.out.mpc = ParseNmpcBlock(
+        r, node["mpc"], info, p.out.spec.sample_time,
+        [&](const YAML::Node& n, const std::string& f, const Unit& u) { return p.ReadSchedule(n, f, u); },
+        [&](int input, const YAML::Node& n, const std::string& f) { p.Drive(input, n, f); });
+  }
   try {
     ControlSystem check(p.out.spec);
   } catch (const std::invalid_argument& e) {
@@ -589,7 +597,8 @@ ControlSetup LoadScenarioControl(const sim::Scenario& scenario, const model::Mod
 }
 
 sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, const sim::Scenario& scenario,
-                                    const ControlSetup& setup, sim::SampledRunOptions options) {
+                                    const ControlSetup& setup, sim::SampledRunOptions options,
+                                    std::vector<ControlColumn>* columns) {
   sim::SensorBank sensors = setup.MakeSensors();
   sim::ActuatorBank actuators = setup.MakeActuators();
   std::unique_ptr<ControlSystem> controller = setup.MakeController();
@@ -597,7 +606,51 @@ sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, c
   // The plant's own discrete rules (model file `sample_rules:`) act after every interval.
   sim::SampleRuleHistory rules;
   sim::InstallSampleRules(model, &rules, &options);
-  return sim::RunSampled(std::move(model), scenario, sensors, *controller, actuators, options);
+  if (!setup.mpc) return sim::RunSampled(std::move(model), scenario, sensors, *controller, actuators, options);
+
+  // NMPC: the plant state feeds the controller after every interval.
+  const auto& info = model->info();
+  auto source = std::make_shared<PlantStateSource>(info, setup.mpc->problem.model->info());
+  std::vector<double> x0 = info.InitialState();
+  for (const auto& [i, v] : scenario.initial) x0[i] = v;
+  source->SetPlantState(scenario.t_begin, x0.data());
+  NmpcLoop loop(setup.mpc, std::move(controller), source, setup.spec.sample_time, setup.spec.sample_index_origin);
+  auto user_hook = options.after_interval;
+  options.after_interval = [&, user_hook](long k, double t, double* x, const double* p, std::string* error) {
+    if (user_hook && !user_hook(k, t, x, p, error)) return false;
+    source->SetPlantState(t, x);
+    return true;
+  };
+  sim::SampledRunResult result = sim::RunSampled(std::move(model), scenario, sensors, loop, actuators, options);
+  const std::string& tu = info.time_unit.text;
+  for (const auto& row : loop.log()) {
+    if (row.step.source == NmpcSource::kOptimal) continue;
+    result.warnings.push_back("t = " + model::FormatNumber(row.time) + " " + tu + ": NMPC used " +
+                              (row.step.source == NmpcSource::kPreviousPlan ? "the last feasible plan" : "the recipe") +
+                              ": " + row.step.reason);
+  }
+  if (columns) {
+    const size_t n = result.rows();
+    ControlColumn src{"mpc:source", "-", "NMPC control source: 0 optimal, 1 last feasible plan, 2 recipe", {}};
+    ControlColumn wall{"mpc:solve_time", "ms", "NMPC step wall-clock time", {}};
+    ControlColumn cpu{"mpc:cpu_time", "ms", "NMPC step CPU time", {}};
+    ControlColumn it{"mpc:iterations", "-", "IPOPT iterations of the NMPC step", {}};
+    const std::string& ou = loop.controller().objective_unit();
+    ControlColumn obj{"mpc:objective", ou.empty() || ou == "1" ? "-" : ou,
+                      std::string("predicted objective over the horizon (") + (setup.mpc->problem.objective.maximize ? "maximised" : "minimised") + ")", {}};
+    for (ControlColumn* c : {&src, &wall, &cpu, &it, &obj}) c->values.assign(n, model::kNaN);
+    for (const auto& row : loop.log()) {
+      const size_t i = static_cast<size_t>(row.k);
+      if (i >= n) continue;
+      src.values[i] = static_cast<double>(row.step.source);
+      wall.values[i] = row.step.solve_seconds * 1e3;
+      cpu.values[i] = row.step.cpu_seconds * 1e3;
+      it.values[i] = row.step.iterations;
+      obj.values[i] = row.step.source == NmpcSource::kOptimal ? row.step.objective : model::kNaN;
+    }
+    for (ControlColumn* c : {&src, &wall, &cpu, &it, &obj}) columns->push_back(std::move(*c));
+  }
+  return result;
 }
 
 }  // namespace biotwin::control

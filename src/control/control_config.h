@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "control/control_system.h"
+#include "control/nmpc_loop.h"
 #include "model/model.h"
 #include "model/yaml_util.h"
 #include "sim/actuators.h"
@@ -32,6 +33,7 @@ struct ControlSetup {
   // Selects case n (0 = none). Throws std::invalid_argument naming the defined cases when the
   // block has no fault tagged n.
   void SelectFaultSet(int n);
+  std::shared_ptr<const NmpcLoopSpec> mpc;  // the `mpc:` part (null: none)
 
   sim::SensorBank MakeSensors() const;
   sim::ActuatorBank MakeActuators() const;
@@ -45,10 +47,22 @@ ControlSetup ParseControlBlock(const model::YamlReader& reader, const YAML::Node
 // model::ModelError when the scenario has none or it is invalid.
 ControlSetup LoadScenarioControl(const sim::Scenario& scenario, const model::ModelInfo& info);
 
-// Runs the scenario closed-loop with fresh sensors, controller and actuators.
+// Per-sample columns a controller adds to the run table (one value per result row; NaN where
+// it has none), e.g. the NMPC's status, solve time and iterations.
+struct ControlColumn {
+  std::string name, unit, description;
+  std::vector<double> values;
+};
+
+// Runs the scenario closed-loop with fresh sensors, controller and actuators. With an `mpc:`
+// part, the NMPC gets the true plant state after every interval (chained after
+// options.after_interval), each fallback adds a warning with its reason to the result, and
+// `columns` (when non-null) receives mpc:source (0 optimal, 1 previous plan, 2 recipe),
+// mpc:solve_time, mpc:cpu_time, mpc:iterations and mpc:objective.
 sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model,
                                     const sim::Scenario& scenario, const ControlSetup& setup,
-                                    sim::SampledRunOptions options = {});
+                                    sim::SampledRunOptions options = {},
+                                    std::vector<ControlColumn>* columns = nullptr);
 
 }  // namespace biotwin::control
 

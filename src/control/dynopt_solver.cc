@@ -125,7 +125,7 @@ DynoptSolution SolveOcp(const OcpProblem& problem, const DynoptOptions& options)
     settings.max_seconds = problem.solver.max_seconds;
     settings.print_level = options.print_level >= 0 ? options.print_level : problem.solver.print_level;
     settings.warm_start = have_previous;
-    settings.exact_hessian = problem.solver.exact_hessian;
+    settings.hessian = problem.solver.hessian;
     log("stage " + std::to_string(stage + 1) + ": " + std::to_string(N) + " intervals, " +
         std::to_string(nlp.num_variables()) + " variables, " + std::to_string(nlp.num_constraints()) + " constraints");
     IpoptOutcome out = SolveWithIpopt(nlp, w, settings);

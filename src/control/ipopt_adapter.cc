@@ -149,13 +149,13 @@ const char* IpoptName(Ipopt::ApplicationReturnStatus s) {
 }  // namespace
 
 IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings) {
-  Ipopt::SmartPtr<ShootingTnlp> tnlp = new ShootingTnlp(nlp, w0, settings.max_seconds, settings.exact_hessian);
+  Ipopt::SmartPtr<ShootingTnlp> tnlp = new ShootingTnlp(nlp, w0, settings.max_seconds, settings.hessian != HessianMethod::kLimitedMemory);
   Ipopt::SmartPtr<Ipopt::IpoptApplication> app = IpoptApplicationFactory();
   app->RethrowNonIpoptException(false);
   auto& o = *app->Options();
   o.SetIntegerValue("print_level", settings.print_level);
   o.SetStringValue("sb", "yes");  // no banner
-  if (!settings.exact_hessian) {
+  if (settings.hessian == HessianMethod::kLimitedMemory) {
     o.SetStringValue("hessian_approximation", "limited-memory");
     o.SetIntegerValue("limited_memory_max_history", 20);
     // SR1 updates cope with the indefinite Lagrangian Hessian of multiple shooting far better
@@ -166,6 +166,7 @@ IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, con
   o.SetNumericValue("acceptable_tol", std::max(1e-6, 100 * settings.tolerance));
   o.SetIntegerValue("acceptable_iter", 10);
   o.SetIntegerValue("max_iter", settings.max_iterations);
+  if (settings.max_cpu_seconds > 0) o.SetNumericValue("max_cpu_time", settings.max_cpu_seconds);
   if (settings.warm_start) {
     o.SetNumericValue("mu_init", 1e-4);
     o.SetNumericValue("bound_push", 1e-6);

@@ -16,9 +16,10 @@ struct IpoptSettings {
   double max_seconds = 0.0;  // wall clock (0: no limit); exceeding it stops with kTimeLimit
   int print_level = 0;
   bool warm_start = false;   // the start point is a previous solution: smaller initial barrier
-  // Lagrangian Hessian by finite differences of the exact sensitivities (true), or IPOPT's
-  // limited-memory quasi-Newton (SR1) approximation (false).
-  bool exact_hessian = true;
+  // Lagrangian Hessian: finite differences of the exact sensitivities, IPOPT's limited-memory
+  // quasi-Newton (SR1) approximation, or Gauss-Newton (see HessianMethod).
+  HessianMethod hessian = HessianMethod::kExact;
+  double max_cpu_seconds = 0.0;  // IPOPT max_cpu_time (0: none)
 };
 
 enum class NlpStatus {

@@ -23,6 +23,10 @@ struct NmpcOptions {
   int max_iterations = 100;        // IPOPT iterations per step
   double tolerance = 1e-6;
   double feasibility_tolerance = 1e-6;  // max constraint violation for a plan to count as feasible
+  // Real-time iteration: when the iteration limit (or the time budget) stops IPOPT at an iterate
+  // that meets the constraints to feasibility_tolerance, apply it (it is a feasible, not yet
+  // optimal plan; the next step continues from it). False: such steps fall back.
+  bool accept_feasible_iterate = true;
 };
 
 enum class NmpcSource {
@@ -40,7 +44,9 @@ struct NmpcStep {
   std::string reason;              // why a fallback was used ("" for kOptimal)
   NlpStatus status = NlpStatus::kFailed;
   int iterations = 0;
-  double solve_seconds = 0.0;
+  double solve_seconds = 0.0;      // wall clock of the whole step
+  double cpu_seconds = 0.0;        // CPU time of this thread for the step
+  bool converged = false;          // IPOPT converged (false for an accepted feasible iterate)
   double objective = 0.0;          // predicted objective over the horizon (problem's sense)
 };
 
@@ -55,12 +61,18 @@ class NmpcController {
   ~NmpcController();
 
   double sampling_period() const { return period_; }
+  // Unit of the predicted objective (NmpcStep::objective).
+  const std::string& objective_unit() { return nlp_->functions().objective_unit(); }
   void set_max_solve_seconds(double s) { options_.max_solve_seconds = s; }
+
+  // Holds model input `input` (not a control) at `value` over the prediction horizon.
+  void SetHeldInput(int input, double value) { nlp_->SetHeldInput(input, value); }
 
   // Computes the controls to apply over [t, t + sampling_period()) from state x (model states).
   NmpcStep Step(double t, const std::vector<double>& x);
 
  private:
+  NmpcStep Solve(double t, const std::vector<double>& x);
   OcpProblem problem_;
   NmpcOptions options_;
   std::function<std::vector<double>(double)> recipe_;
@@ -68,6 +80,7 @@ class NmpcController {
   double period_ = 0.0;
   std::vector<double> w_;            // warm start / last solution
   bool have_solution_ = false;       // w_ holds a solution (possibly infeasible) to shift
+  double solution_start_ = 0.0;      // the step time w_ was computed for
   ControlPlan plan_;                 // last feasible plan
   double plan_start_ = 0.0;
   bool have_plan_ = false;

@@ -149,6 +149,19 @@ void OcpFunctions::Compile(const OcpProblem& problem) {
       g.tape.AddOutput(node);
       g.rows.push_back({obj.lagrange_text, "objective.running", objective_unit_, obj.line});
     }
+    for (size_t i = 0; i < obj.residuals.size(); ++i) {
+      auto& g = groups_[kResiduals];
+      const std::string field = "objective.minimize.least_squares[" + std::to_string(i) + "]";
+      check_outputs(*obj.residuals[i], obj.line, field, g);
+      model::Typed v = compiler.Compile(*obj.residuals[i], g.tape);
+      if (!v.unit.IsDimensionless()) {
+        fail(obj.line, field, "a residual must be dimensionless (divide it by a scale, e.g. (S - 1 [g/L])/(0.1 [g/L])); '" +
+                                  obj.residual_texts[i] + "' is in " + model::ReadableUnitText(v.unit));
+      }
+      g.tape.AddOutput(v.node);
+      g.rows.push_back({obj.residual_texts[i], field, "1", obj.line});
+      objective_unit_ = info.time_unit.text;
+    }
   } catch (const model::CompileError& e) {
     fail(obj.line, "objective", e.what());
   } catch (const model::UnitError& e) {

@@ -24,7 +24,7 @@ struct ConstraintRow {
 
 class OcpFunctions {
  public:
-  enum Group { kMayer = 0, kLagrange = 1, kPath = 2, kTerminal = 3 };
+  enum Group { kMayer = 0, kLagrange = 1, kPath = 2, kTerminal = 3, kResiduals = 4 };
 
   // Compiles every expression of `problem` for its model with parameter values `p`. Throws
   // model::ModelError (file:line: field) for unknown symbols and unit mismatches.
@@ -59,7 +59,7 @@ class OcpFunctions {
   std::shared_ptr<const model::Model> model_;
   int n_ = 0, m_ = 0, np_ = 0, ny_ = 0;
   std::vector<double> p_;
-  GroupData groups_[4];
+  GroupData groups_[5];
   std::string objective_unit_;
   // Variable vector [x, y, u, p, t] and gradient scratch.
   std::vector<double> vars_, grad_, y_, dy_;  // dy_: ny x (n + m + 1), row-major

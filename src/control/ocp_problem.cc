@@ -114,8 +114,20 @@ void ReadObjective(const YamlReader& r, const YAML::Node& node, OcpObjective* ob
     obj->mayer = Parse(r, v, f, obj->mayer_text);
     return;
   }
-  auto parts = r.Entries(v, f, {"final", "running"});
+  auto parts = r.Entries(v, f, {"final", "running", "least_squares"});
   for (auto& [k, e] : parts) {
+    if (k == "least_squares") {
+      if (obj->maximize) r.Fail(e, f + "." + k, "least squares can only be minimised");
+      r.RequireSequence(e, f + "." + k);
+      if (e.size() == 0) r.Fail(e, f + "." + k, "give at least one residual");
+      for (size_t i = 0; i < e.size(); ++i) {
+        const std::string fi = f + ".least_squares[" + std::to_string(i) + "]";
+        const std::string text = r.ExprText(e[i], fi);
+        obj->residual_texts.push_back(text);
+        obj->residuals.push_back(Parse(r, e[i], fi, text));
+      }
+      continue;
+    }
     const std::string text = r.ExprText(e, f + "." + k);
     if (k == "final") {
       obj->mayer_text = text;
@@ -125,19 +137,36 @@ void ReadObjective(const YamlReader& r, const YAML::Node& node, OcpObjective* ob
       obj->lagrange = Parse(r, e, f + "." + k, text);
     }
   }
-  if (!obj->mayer && !obj->lagrange) r.Fail(v, f, "give 'final' (value at the final time) and/or 'running' (integrand)");
+  if (!obj->residuals.empty() && (obj->mayer || obj->lagrange)) {
+    r.Fail(v, f, "'least_squares' stands alone: write the other terms as residuals too");
+  }
+  if (!obj->mayer && !obj->lagrange && obj->residuals.empty()) {
+    r.Fail(v, f, "give 'final' (value at the final time) and/or 'running' (integrand), or 'least_squares'");
+  }
 }
 
 void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& time_unit,
                 OcpSolverOptions* s) {
   auto entries = r.Entries(node, "solver", {"tolerance", "max_iterations", "max_time", "rtol", "atol",
-                                            "mesh_refinements", "check_points", "print_level", "hessian"});
+                                            "mesh_refinements", "check_points", "print_level", "hessian",
+                                            "regularization", "sensitivity_error_control"});
   for (auto& [k, v] : entries) {
     const std::string f = "solver." + k;
     if (k == "hessian") {
       const std::string h = r.String(v, f);
-      if (h != "exact" && h != "limited_memory") r.Fail(v, f, "'" + h + "' is not a Hessian method: exact or limited_memory");
-      s->exact_hessian = h == "exact";
+      if (h == "exact") s->hessian = HessianMethod::kExact;
+      else if (h == "limited_memory") s->hessian = HessianMethod::kLimitedMemory;
+      else if (h == "gauss_newton") s->hessian = HessianMethod::kGaussNewton;
+      else r.Fail(v, f, "'" + h + "' is not a Hessian method: exact, limited_memory or gauss_newton");
+      continue;
+    }
+    if (k == "sensitivity_error_control") {
+      s->sens_error_control = r.Bool(v, f);
+      continue;
+    }
+    if (k == "regularization") {
+      s->regularization = r.Number(v, f);
+      if (!(s->regularization >= 0)) r.Fail(v, f, "must not be negative");
       continue;
     }
     if (k == "tolerance") s->tolerance = r.Number(v, f);
@@ -235,22 +264,34 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   r.RequireMap(root, "(top level)");
   r.Entries(root, "(top level)", {"biotwin_problem", "name", "description", "model", "horizon", "intervals",
                                   "controls", "inputs", "initial_state", "parameters", "objective",
-                                  "path_constraints", "terminal_constraints", "solver", "warm_start"});
-  OcpProblem p;
-  p.file = file_name;
+                                  "path_constraints", "terminal_constraints", "solver", "warm_start",
+                                  "move_blocking"});
+  OcpProblem p = ReadOcpProblem(r, root, base_dir, nullptr);
   p.text = text;
+  return p;
+}
+
+OcpProblem ReadOcpProblem(const YamlReader& r, const YAML::Node& root, const std::string& base_dir,
+                          std::shared_ptr<const model::Model> model) {
+  OcpProblem p;
+  p.file = r.file();
   if (root["biotwin_problem"] && r.Number(root["biotwin_problem"], "biotwin_problem") != 1) {
     r.Fail(root["biotwin_problem"], "biotwin_problem", "unsupported format version (this biotwin reads 1)");
   }
-  p.name = root["name"] ? r.String(root["name"], "name") : std::filesystem::path(file_name).stem().string();
+  p.name = root["name"] ? r.String(root["name"], "name") : std::filesystem::path(r.file()).stem().string();
   if (root["description"]) p.description = r.String(root["description"], "description");
-  if (!root["model"]) r.Fail(root, "model", "missing: the model file to optimise");
-  p.model_file = r.String(root["model"], "model");
-  std::filesystem::path mp(p.model_file);
-  if (mp.is_relative()) mp = std::filesystem::path(base_dir) / mp;
-  p.model_file = mp.lexically_normal().string();
-  if (!std::filesystem::exists(mp)) r.Fail(root["model"], "model", "cannot find the model file " + p.model_file);
-  p.model = model::LoadModelFile(p.model_file);
+  if (model && !root["model"]) {
+    p.model = std::move(model);
+    p.model_file = p.model->info().file;
+  } else {
+    if (!root["model"]) r.Fail(root, "model", "missing: the model file to optimise");
+    p.model_file = r.String(root["model"], "model");
+    std::filesystem::path mp(p.model_file);
+    if (mp.is_relative()) mp = std::filesystem::path(base_dir) / mp;
+    p.model_file = mp.lexically_normal().string();
+    if (!std::filesystem::exists(mp)) r.Fail(root["model"], "model", "cannot find the model file " + p.model_file);
+    p.model = model::LoadModelFile(p.model_file);
+  }
   const auto& info = p.model->info();
   for (const auto& e : info.events) {
     r.Fail(root["model"], "model", "the model has an event ('" + e.name + "', " + info.file + ":" + std::to_string(e.line) +
@@ -266,6 +307,23 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   }
   if (!root["controls"]) r.Fail(root, "controls", "missing: the model inputs to optimise");
   ReadControls(r, root["controls"], &p);
+  if (const YAML::Node mb = root["move_blocking"]) {
+    r.RequireSequence(mb, "move_blocking");
+    int total = 0;
+    for (size_t i = 0; i < mb.size(); ++i) {
+      const std::string f = "move_blocking[" + std::to_string(i) + "]";
+      const double b = r.Number(mb[i], f);
+      if (!(b >= 1 && b == std::floor(b))) r.Fail(mb[i], f, "a block is a whole number of intervals (>= 1)");
+      p.move_blocks.push_back(static_cast<int>(b));
+      total += static_cast<int>(b);
+    }
+    if (total != p.intervals) {
+      r.Fail(mb, "move_blocking", "the blocks cover " + std::to_string(total) + " intervals; they must add up to intervals = " + std::to_string(p.intervals));
+    }
+    for (const auto& c : p.controls) {
+      if (c.shape != ControlShape::kPiecewiseConstant) r.Fail(mb, "move_blocking", "move blocking needs piecewise-constant controls ('" + c.name + "' is piecewise linear)");
+    }
+  }
   if (root["inputs"]) {
     ReadOverrides(r, root["inputs"], "inputs", "input", [&](const std::string& n) { return info.InputIndex(n); },
                   [&](int k) { return info.inputs[k].unit; }, &p.fixed_inputs);
@@ -286,6 +344,11 @@ OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_n
   if (root["path_constraints"]) p.path = ReadConstraints(r, root["path_constraints"], "path_constraints");
   if (root["terminal_constraints"]) p.terminal = ReadConstraints(r, root["terminal_constraints"], "terminal_constraints");
   if (root["solver"]) ReadSolver(r, root["solver"], info.time_unit, &p.solver);
+  if (p.solver.hessian == HessianMethod::kGaussNewton && p.objective.residuals.empty() && !(p.solver.regularization > 0)) {
+    r.Fail(root["solver"], "solver.regularization",
+           "the Gauss-Newton Hessian of an objective that is not least squares is only the regularisation: give "
+           "solver.regularization > 0 (or use hessian: limited_memory)");
+  }
   if (root["warm_start"]) {
     std::filesystem::path w(r.String(root["warm_start"], "warm_start"));
     if (w.is_relative()) w = std::filesystem::path(base_dir) / w;

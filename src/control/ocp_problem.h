@@ -12,6 +12,7 @@
 
 #include "model/expr_ast.h"
 #include "model/model.h"
+#include "model/yaml_util.h"
 
 namespace biotwin::control {
 
@@ -39,7 +40,21 @@ struct OcpObjective {
   std::shared_ptr<const model::ExprNode> mayer;     // at the final time (null: none)
   std::shared_ptr<const model::ExprNode> lagrange;  // integrand over the horizon (null: none)
   std::string mayer_text, lagrange_text;
+  // Least squares (`minimize: {least_squares: [r1, r2, ...]}`): dimensionless residuals r_i(t, x,
+  // u) evaluated at the grid points; objective = sum_k c_k * sum_i r_i(t_k)^2 with trapezoidal
+  // weights c_k (time unit), i.e. the integral of the squared residuals on the control grid.
+  // Stands alone (no final or running term): it is what the Gauss-Newton Hessian needs.
+  std::vector<std::shared_ptr<const model::ExprNode>> residuals;
+  std::vector<std::string> residual_texts;
   int line = 0;
+};
+
+// How the solver obtains the Hessian of the Lagrangian.
+enum class HessianMethod {
+  kExact,          // finite differences of the exact first derivatives (re-integrates intervals)
+  kLimitedMemory,  // IPOPT's quasi-Newton (SR1) approximation
+  kGaussNewton,    // J^T J of the least-squares residuals plus `regularization` on the controls;
+                   // no integrations (constraint curvature ignored)
 };
 
 struct OcpSolverOptions {
@@ -51,7 +66,9 @@ struct OcpSolverOptions {
   int mesh_refinements = 0;        // solve with N, then 2N, ... (each from the previous solution)
   int check_points = 0;            // extra path-constraint checks inside each interval
   int print_level = 0;             // IPOPT print level
-  bool exact_hessian = true;       // false: limited-memory quasi-Newton (solver.hessian)
+  HessianMethod hessian = HessianMethod::kExact;  // solver.hessian
+  bool sens_error_control = true;   // solver.sensitivity_error_control
+  double regularization = 0.0;     // Gauss-Newton: added to the diagonal for every control value
 };
 
 struct OcpProblem {
@@ -63,6 +80,9 @@ struct OcpProblem {
   bool tf_free = false;
   double tf_min = 0.0, tf_max = model::kInf;
   int intervals = 20;
+  // Move blocking: how many consecutive intervals share one value of every piecewise-constant
+  // control (sums to `intervals`; empty: one value per interval).
+  std::vector<int> move_blocks;
   std::vector<OcpControl> controls;
   std::map<int, double> fixed_inputs;   // other inputs held constant (input unit)
   std::map<int, double> initial_state;  // overrides (state unit)
@@ -79,6 +99,10 @@ struct OcpProblem {
 // bounds, malformed expressions, ...). Symbol and unit errors in expressions are raised when the
 // functions are compiled (OcpFunctions), also as ModelError.
 OcpProblem LoadOcpProblem(const std::string& path);
+// The problem in a YAML map already parsed by `reader` (lines refer to its file; the caller
+// checks the keys). When `model` is given and the map has no `model:` key, that model is used.
+OcpProblem ReadOcpProblem(const model::YamlReader& reader, const YAML::Node& root, const std::string& base_dir,
+                          std::shared_ptr<const model::Model> model);
 OcpProblem LoadOcpProblemText(const std::string& text, const std::string& file_name,
                               const std::string& base_dir);
 

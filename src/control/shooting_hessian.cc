@@ -14,7 +14,7 @@ namespace biotwin::control {
 std::vector<int> ShootingNlp::IntervalVars(int k) const {
   std::vector<int> v;
   for (int i = 0; i < nx_; ++i) v.push_back(k * nx_ + i);
-  for (int d = 0; d < nd_; ++d) v.push_back(qoff_[dir_var_[d].first] + k + dir_var_[d].second);
+  for (int d = 0; d < nd_; ++d) v.push_back(ControlVar(dir_var_[d].first, k) + dir_var_[d].second);
   if (problem_.tf_free) v.push_back(nw_ - 1);
   return v;
 }
@@ -106,6 +106,13 @@ void ShootingNlp::NodeLagrangeGradient(int k, const double* w, double obj_factor
     }
     add(rr.group, rr.r, l);
   }
+  if (fns_->has(OcpFunctions::kResiduals) && obj_factor != 0.0) {
+    // obj_factor * c_k * |r|^2 (the tf-dependence of c_k is left to the tf column's differences).
+    const int nr = fns_->size(OcpFunctions::kResiduals);
+    fns_->Eval(OcpFunctions::kResiduals, t, w + k * nx_, u_.data(), lsq_r_.data(), gdx_.data(), gdu_.data(), gdt_.data());
+    const double ck = NodeWeight(k, tf);
+    for (int r = 0; r < nr; ++r) add(OcpFunctions::kResiduals, r, obj_factor * 2.0 * ck * lsq_r_[r]);
+  }
   if (k == N_ && fns_->has(OcpFunctions::kMayer) && obj_factor != 0.0) {
     fns_->Eval(OcpFunctions::kMayer, t, w + k * nx_, u_.data(), gv_.data(), gdx_.data(), gdu_.data(), gdt_.data());
     add(OcpFunctions::kMayer, 0, obj_factor * sign_);
@@ -159,6 +166,10 @@ bool ShootingNlp::HessianValues(const double* w, double obj_factor, const double
                                 std::string* error) {
   BuildHessianStructure();
   std::fill(values, values + hess_entries_.size(), 0.0);
+  if (problem_.solver.hessian == HessianMethod::kGaussNewton) {
+    GaussNewtonHessian(w, obj_factor, values);
+    return true;
+  }
   if (!Evaluate(w, true, error)) return false;
   std::vector<double> wp(w, w + nw_);
   std::vector<sim::ShootingPoint> pts;
@@ -194,7 +205,7 @@ bool ShootingNlp::HessianValues(const double* w, double obj_factor, const double
   for (int k = 0; k <= N_; ++k) {
     const std::vector<int> vars = NodeVars(k);
     const int nz = static_cast<int>(vars.size());
-    bool any = k == N_ && fns_->has(OcpFunctions::kMayer);
+    bool any = (k == N_ && fns_->has(OcpFunctions::kMayer)) || fns_->has(OcpFunctions::kResiduals);
     for (size_t j = 0; j < rows_.size() && !any; ++j) any = rows_[j].q < 0 && rows_[j].k == k && lambda[N_ * nx_ + j] != 0.0;
     if (!any) continue;
     std::vector<double> g0(nz), g1(nz), H(static_cast<size_t>(nz) * nz, 0.0);

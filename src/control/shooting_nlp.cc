@@ -26,6 +26,21 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   nc_ = static_cast<int>(problem_.controls.size());
   cp_ = problem_.solver.check_points;
 
+  // Move blocks (scaled when a mesh refinement multiplies the intervals).
+  std::vector<int> blocks = problem_.move_blocks;
+  if (!blocks.empty() && N_ != problem_.intervals) {
+    if (N_ % problem_.intervals != 0) {
+      throw model::ModelError(problem_.file, problem_.line_intervals, "move_blocking", "cannot apply the move blocks to " + std::to_string(N_) + " intervals");
+    }
+    for (int& b : blocks) b *= N_ / problem_.intervals;
+  }
+  if (blocks.empty()) blocks.assign(N_, 1);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    block_start_.push_back(static_cast<int>(block_of_.size()));
+    for (int i = 0; i < blocks[b]; ++i) block_of_.push_back(static_cast<int>(b));
+  }
+  nb_ = static_cast<int>(blocks.size());
+
   // Variables.
   int off = (N_ + 1) * nx_;
   sim::ShootingSetup setup;
@@ -34,7 +49,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
     const auto& ctl = problem_.controls[c];
     qoff_.push_back(off);
     if (ctl.shape == ControlShape::kPiecewiseConstant) {
-      off += N_;
+      off += nb_;
       setup.input_directions.push_back({ctl.input, sim::InputDirection::Kind::kConstant});
       dir_var_.push_back({c, 0});
     } else {
@@ -50,6 +65,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   setup.sens_length = problem_.tf_free;
   setup.sens_start = problem_.tf_free;
   setup.rtol = problem_.solver.rtol;
+  setup.sens_error_control = problem_.solver.sens_error_control;
   for (int i = 0; i < n_; ++i) {
     const double a = info.states[i].abs_tol;
     setup.atol.push_back(std::isnan(a) ? problem_.solver.atol * std::max(1.0, std::fabs(x0_[i])) : a);
@@ -79,7 +95,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   for (const auto& rr : rows_) nnz_ += rr.q < 0 ? n_ + nc_ + tf1 : nx_ + nd_ + tf1;
 
   const int ng_max = std::max({fns_->size(OcpFunctions::kPath), fns_->size(OcpFunctions::kTerminal),
-                               fns_->size(OcpFunctions::kMayer), 1});
+                               fns_->size(OcpFunctions::kMayer), fns_->size(OcpFunctions::kResiduals), 1});
   ua_.assign(std::max(m_, 1), 0.0);
   ub_.assign(std::max(m_, 1), 0.0);
   u_.assign(std::max(m_, 1), 0.0);
@@ -88,6 +104,12 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   gdu_.assign(static_cast<size_t>(ng_max) * std::max(m_, 1), 0.0);
   gdt_.assign(ng_max, 0.0);
   points_.resize(N_);
+  const size_t nr = std::max(fns_->size(OcpFunctions::kResiduals), 1);
+  lsq_r_.assign(nr, 0.0);
+  lsq_dx_.assign(nr * n_, 0.0);
+  lsq_du_.assign(nr * std::max(m_, 1), 0.0);
+  lsq_dt_.assign(nr, 0.0);
+  lsq_j_.assign(nr * (n_ + nc_ + 1), 0.0);
 }
 
 ShootingNlp::~ShootingNlp() = default;
@@ -101,8 +123,7 @@ std::vector<double> ShootingNlp::GridTimes(double tf) const {
 }
 
 int ShootingNlp::NodeControlVar(int c, int k) const {
-  if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) return qoff_[c] + std::min(k, N_ - 1);
-  return qoff_[c] + k;
+  return ControlVar(c, problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? std::min(k, N_ - 1) : k);
 }
 
 void ShootingNlp::InputsAt(const double* w, int k, double* ua, double* ub) const {
@@ -110,7 +131,7 @@ void ShootingNlp::InputsAt(const double* w, int k, double* ua, double* ub) const
   std::copy(base_inputs_.begin(), base_inputs_.end(), ub);
   for (int c = 0; c < nc_; ++c) {
     const int l = problem_.controls[c].input;
-    ua[l] = w[qoff_[c] + k];
+    ua[l] = w[ControlVar(c, k)];
     ub[l] = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? ua[l] : w[qoff_[c] + k + 1];
   }
 }
@@ -127,7 +148,7 @@ void ShootingNlp::Bounds(double* wl, double* wu, double* gl, double* gu) const {
   }
   for (int i = 0; i < nx_; ++i) wl[i] = wu[i] = i < n_ ? x0_[i] : 0.0;
   for (int c = 0; c < nc_; ++c) {
-    const int cnt = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ : N_ + 1;
+    const int cnt = ControlCount(c);
     for (int k = 0; k < cnt; ++k) {
       wl[qoff_[c] + k] = problem_.controls[c].lower;
       wu[qoff_[c] + k] = problem_.controls[c].upper;
@@ -152,7 +173,7 @@ void ShootingNlp::JacobianStructure(int* ir, int* jc) {
     for (int i = 0; i < nx_; ++i) {
       const int row = k * nx_ + i;
       for (int j = 0; j < nx_; ++j) { ir[e] = row; jc[e++] = k * nx_ + j; }
-      for (int d = 0; d < nd_; ++d) { ir[e] = row; jc[e++] = qoff_[dir_var_[d].first] + k + dir_var_[d].second; }
+      for (int d = 0; d < nd_; ++d) { ir[e] = row; jc[e++] = ControlVar(dir_var_[d].first, k) + dir_var_[d].second; }
       if (problem_.tf_free) { ir[e] = row; jc[e++] = tfv; }
       ir[e] = row;
       jc[e++] = (k + 1) * nx_ + i;
@@ -166,18 +187,23 @@ void ShootingNlp::JacobianStructure(int* ir, int* jc) {
       for (int c = 0; c < nc_; ++c) { ir[e] = row; jc[e++] = NodeControlVar(c, rr.k); }
     } else {
       for (int i = 0; i < nx_; ++i) { ir[e] = row; jc[e++] = rr.k * nx_ + i; }
-      for (int d = 0; d < nd_; ++d) { ir[e] = row; jc[e++] = qoff_[dir_var_[d].first] + rr.k + dir_var_[d].second; }
+      for (int d = 0; d < nd_; ++d) { ir[e] = row; jc[e++] = ControlVar(dir_var_[d].first, rr.k) + dir_var_[d].second; }
     }
     if (problem_.tf_free) { ir[e] = row; jc[e++] = tfv; }
   }
 }
 
 bool ShootingNlp::Evaluate(const double* w, bool with_sens, std::string* error) {
+  with_sens = with_sens || always_sens_;
   if (cached_ && (cached_sens_ || !with_sens) && std::equal(w, w + nw_, cached_w_.begin())) return true;
   cached_ = false;
   const double tf = FinalTime(w);
   const double h = (tf - problem_.t0) / N_;
   for (int k = 0; k < N_; ++k) {
+    if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) {
+      *error = "time budget exhausted before interval " + std::to_string(k + 1) + " of " + std::to_string(N_);
+      return false;
+    }
     InputsAt(w, k, ua_.data(), ub_.data());
     const double t0 = problem_.t0 + (tf - problem_.t0) * k / N_;
     if (!integrator_->Integrate(t0, h, w + k * nx_, ua_.data(), ub_.data(), taus_, with_sens, &points_[k], error)) {
@@ -200,6 +226,7 @@ double ShootingNlp::Objective(const double* w) {
     f += gv_[0];
   }
   if (nx_ > n_) f += sN[n_];
+  if (fns_->has(OcpFunctions::kResiduals)) f += LeastSquares(w, nullptr);
   return sign_ * f;
 }
 
@@ -214,6 +241,7 @@ void ShootingNlp::ObjectiveGradient(const double* w, double* grad) {
     if (problem_.tf_free) grad[nw_ - 1] += sign_ * gdt_[0];
   }
   if (nx_ > n_) grad[N_ * nx_ + n_] += sign_;
+  if (fns_->has(OcpFunctions::kResiduals)) LeastSquares(w, grad);  // minimised: sign_ = 1
 }
 
 void ShootingNlp::Constraints(const double* w, double* g) {
@@ -287,9 +315,10 @@ bool ShootingNlp::InitialPoint(const ControlPlan& plan, std::vector<double>* w, 
   w->assign(nw_, 0.0);
   for (int i = 0; i < n_; ++i) (*w)[i] = x0_[i];
   for (int c = 0; c < nc_; ++c) {
-    const int cnt = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ : N_ + 1;
+    const bool pwc = problem_.controls[c].shape == ControlShape::kPiecewiseConstant;
+    const int cnt = ControlCount(c);
     for (int k = 0; k < cnt; ++k) {
-      const double v = plan.values[c][k];
+      const double v = plan.values[c][pwc ? block_start_[k] : k];  // a block takes its first interval's value
       (*w)[qoff_[c] + k] = std::clamp(v, problem_.controls[c].lower, problem_.controls[c].upper);
     }
   }
@@ -322,8 +351,13 @@ ControlPlan ShootingNlp::Plan(const double* w) const {
   ControlPlan plan;
   plan.tf = FinalTime(w);
   for (int c = 0; c < nc_; ++c) {
-    const int cnt = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ : N_ + 1;
-    plan.values.emplace_back(w + qoff_[c], w + qoff_[c] + cnt);
+    if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) {
+      std::vector<double> v(N_);  // one value per interval (blocks expanded)
+      for (int k = 0; k < N_; ++k) v[k] = w[ControlVar(c, k)];
+      plan.values.push_back(std::move(v));
+    } else {
+      plan.values.emplace_back(w + qoff_[c], w + qoff_[c] + N_ + 1);
+    }
   }
   return plan;
 }
@@ -385,8 +419,12 @@ void ShootingNlp::ShiftSolution(std::vector<double>* w, const double* x0) const 
   double* v = w->data();
   for (int k = 0; k < N_; ++k) std::copy(v + (k + 1) * nx_, v + (k + 2) * nx_, v + k * nx_);
   for (int c = 0; c < nc_; ++c) {
-    const int cnt = problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? N_ : N_ + 1;
-    for (int k = 0; k + 1 < cnt; ++k) v[qoff_[c] + k] = v[qoff_[c] + k + 1];
+    if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) {
+      // Block b now starts one interval later in time: it takes the value planned there.
+      for (int b = 0; b < nb_; ++b) v[qoff_[c] + b] = v[ControlVar(c, std::min(block_start_[b] + 1, N_ - 1))];
+    } else {
+      for (int k = 0; k < N_; ++k) v[qoff_[c] + k] = v[qoff_[c] + k + 1];
+    }
   }
   std::copy(x0, x0 + n_, v);
   if (nx_ > n_) {

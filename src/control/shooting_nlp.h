@@ -9,6 +9,7 @@
 #ifndef BIOTWIN_CONTROL_SHOOTING_NLP_H_
 #define BIOTWIN_CONTROL_SHOOTING_NLP_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,13 @@ class ShootingNlp {
   // Integrates every interval at `w` (values only, or with sensitivities). Cached: repeated calls
   // at the same point are free. Returns false with *error when an integration fails.
   bool Evaluate(const double* w, bool with_sensitivities, std::string* error);
+  // When set, every evaluation integrates with sensitivities, so the Jacobian at an accepted
+  // point needs no second integration (NMPC: most trial points are accepted).
+  void set_always_sensitivities(bool on) { always_sens_ = on; }
+  // Real-time budget: past `deadline`, Evaluate stops before the next interval and fails with
+  // "time budget exhausted" (checked between intervals, not inside one). clear_deadline() ends it.
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; has_deadline_ = true; }
+  void clear_deadline() { has_deadline_ = false; }
   // The objective to minimise (sign-flipped for maximisation) and its gradient; need no
   // integration (they depend on s_N, tf and the final control only).
   double Objective(const double* w);
@@ -68,7 +76,9 @@ class ShootingNlp {
 
   // Hessian of the Lagrangian obj_factor*f + sum lambda_i*g_i (lower triangle), by finite
   // differences of the exact first derivatives (sensitivities re-integrated per interval
-  // variable; node functions through their tapes). See shooting_hessian.cc.
+  // variable; node functions through their tapes; shooting_hessian.cc), or, with
+  // solver.hessian = gauss_newton, the Gauss-Newton approximation that needs no integration
+  // (shooting_lsq.cc).
   int hessian_nonzeros();
   void HessianStructure(int* rows, int* cols);
   bool HessianValues(const double* w, double obj_factor, const double* lambda, double* values,
@@ -93,6 +103,9 @@ class ShootingNlp {
   // Receding horizon: moves a fixed-length horizon to start at `t0` from state `x0` (model states),
   // keeping the horizon length. No allocation.
   void MoveHorizon(double t0, const double* x0);
+  // Sets the value (input unit) at which a model input that is not a control is held over the
+  // horizon (e.g. the plant's current value of an input a PID loop drives). No allocation.
+  void SetHeldInput(int input, double value) { base_inputs_[input] = value; cached_ = false; }
   // Shifts a solution one interval forward in place (states and controls move one step, the last
   // ones are repeated) and puts `x0` into s_0: the warm start of the next receding-horizon step.
   void ShiftSolution(std::vector<double>* w, const double* x0) const;
@@ -102,6 +115,13 @@ class ShootingNlp {
   void InputsAt(const double* w, int k, double* ua, double* ub) const;
   void NodeInputs(const double* w, int k, double* u) const;
   int NodeControlVar(int c, int k) const;
+  // Variable of control c's value at the start of interval k (move blocking applied).
+  int ControlVar(int c, int k) const {
+    return qoff_[c] + (problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? block_of_[k] : k);
+  }
+  int ControlCount(int c) const {
+    return problem_.controls[c].shape == ControlShape::kPiecewiseConstant ? nb_ : N_ + 1;
+  }
   // Variables an interval depends on: s_k, its control values (per input direction), tf.
   std::vector<int> IntervalVars(int k) const;
   // Variables a grid-point function depends on: s_k model states, node control values, tf.
@@ -115,6 +135,11 @@ class ShootingNlp {
   // Chained gradient of check-point row j (rows_ index) over IntervalVars(k).
   void CheckRowGradient(size_t j, const double* w, const std::vector<sim::ShootingPoint>& pts, double* out);
   void BuildHessianStructure();
+  // Least-squares objective term; adds its gradient to `grad` when non-null (shooting_lsq.cc).
+  double LeastSquares(const double* w, double* grad);
+  double NodeWeight(int k, double tf) const;
+  // Gauss-Newton Hessian (J^T J of the residuals, regularisation on the controls) into `values`.
+  void GaussNewtonHessian(const double* w, double obj_factor, double* values);
 
   OcpProblem problem_;
   std::unique_ptr<OcpFunctions> fns_;
@@ -124,6 +149,8 @@ class ShootingNlp {
   int cp_ = 0;  // check points per interval
   double sign_ = 1.0;
   std::vector<int> qoff_;                      // per control: first variable index
+  std::vector<int> block_of_, block_start_;    // interval -> move block; block -> first interval
+  int nb_ = 0;                                 // move blocks (N_ without blocking)
   std::vector<std::pair<int, int>> dir_var_;   // per input direction: (control, node offset 0/1)
   std::vector<double> taus_;                   // check points then 1
   // Non-continuity rows (after the N*nx continuity rows), in order.
@@ -136,13 +163,15 @@ class ShootingNlp {
   std::vector<RowRef> rows_;
   std::vector<std::vector<sim::ShootingPoint>> points_;  // per interval
   std::vector<double> cached_w_;
-  bool cached_ = false, cached_sens_ = false;
+  bool cached_ = false, cached_sens_ = false, always_sens_ = false, has_deadline_ = false;
+  std::chrono::steady_clock::time_point deadline_;
   // Hessian structure: lower-triangle (row, col) entries and their positions.
   std::vector<std::pair<int, int>> hess_entries_;
   std::vector<std::vector<int>> hess_interval_pos_, hess_node_pos_;  // [k][a*|vars|+b] -> entry or -1
   std::vector<int> first_row_of_node_;  // per grid point: first rows_ index with q < 0, or -1
   // Scratch.
   std::vector<double> ua_, ub_, u_, gv_, gdx_, gdu_, gdt_;
+  std::vector<double> lsq_r_, lsq_dx_, lsq_du_, lsq_dt_, lsq_j_;
 };
 
 }  // namespace biotwin::control

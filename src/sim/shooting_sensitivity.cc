@@ -277,7 +277,7 @@ ShootingIntegrator::ShootingIntegrator(std::shared_ptr<const model::Model> model
   for (int k = 0; k < s.ns; ++k) N_VConst(0.0, s.yS[k]);
   CVodeSensInit(s.cvode, s.ns, CV_SIMULTANEOUS, &Impl::SensFn, s.yS);
   CVodeSensEEtolerances(s.cvode);
-  CVodeSetSensErrCon(s.cvode, SUNTRUE);
+  CVodeSetSensErrCon(s.cvode, s.setup.sens_error_control ? SUNTRUE : SUNFALSE);
 }
 
 ShootingIntegrator::~ShootingIntegrator() = default;

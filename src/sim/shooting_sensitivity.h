@@ -44,6 +44,9 @@ struct ShootingSetup {
   double rtol = 1e-8;
   std::vector<double> atol;                  // per augmented state (model states, then extension)
   long max_steps = 50000;
+  // Include the sensitivities in the local error test (accurate derivatives, more steps); false
+  // lets the state error alone set the step (cheaper; NMPC derivatives need not be tight).
+  bool sens_error_control = true;
 };
 
 // Result of one interval. Sensitivity columns are ordered: initial state (all nx augmented
