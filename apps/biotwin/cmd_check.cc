@@ -58,6 +58,32 @@ int RunCheck(const std::vector<std::string>& args) {
     for (const auto& o : info.outputs) std::printf("  %-12s %s\n", o.name.c_str(), U(o.unit).c_str());
     std::printf("\nbalances (%s per %s):\n", "state unit", U(info.time_unit).c_str());
     for (const auto& b : info.balance_text) std::printf("  %s\n", b.c_str());
+    if (!info.sample_rules.empty()) {
+      std::printf("\nsample rules (%zu, applied after every control interval of a closed-loop run):\n",
+                  info.sample_rules.size());
+      for (const auto& rule : info.sample_rules) {
+        std::string what;
+        switch (rule.kind) {
+          case model::SampleRule::Kind::kClamp:
+            what = "clamp " + std::to_string(rule.states.size()) + " state(s)";
+            break;
+          case model::SampleRule::Kind::kReset:
+            what = "reset";
+            break;
+          case model::SampleRule::Kind::kWhenFalling:
+          case model::SampleRule::Kind::kWhenRising:
+            what = std::string(rule.kind == model::SampleRule::Kind::kWhenFalling ? "when falling" : "when rising") +
+                   " in " + std::to_string(rule.at_least) + " of the last " + std::to_string(rule.of_last) +
+                   " changes of " + (rule.signal >= 0 ? info.states[rule.signal].name : std::string("?"));
+            break;
+        }
+        for (size_t i = 0; i < rule.states.size() && rule.kind == model::SampleRule::Kind::kReset; ++i) {
+          what += (i ? ", " : " ") + info.states[rule.states[i]].name;
+        }
+        std::printf("  %-12s %s%s%s\n", rule.name.c_str(), what.c_str(), rule.description.empty() ? "" : "  ",
+                    rule.description.c_str());
+      }
+    }
     if (!info.events.empty()) {
       std::printf("\nevents (%zu):\n", info.events.size());
       for (const auto& e : info.events) {

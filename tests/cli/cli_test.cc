@@ -42,6 +42,14 @@ TEST_F(Cli, CheckAcceptsEveryShippedModel) {
   EXPECT_GE(count, 1);
 }
 
+TEST_F(Cli, CheckListsTheSampleRules) {
+  CliResult r = Run({"check", testing::SourcePath("models/indpensim.yaml")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sample rules (4, applied after every control interval"));
+  EXPECT_THAT(r.out, HasSubstr("growth_damage when falling in 63 of the last 64 changes of mu_X_calc"));
+  EXPECT_THAT(r.out, HasSubstr("interval_integrals reset mu_P_calc, mu_X_calc"));
+}
+
 TEST_F(Cli, CheckReportsUnitMismatchWithFileAndLine) {
   const std::string model = Write("mismatch.yaml", R"yaml(biotwin: 1
 model: {name: mismatch}
