@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 
 #include "control/nmpc_config.h"
 #include "model/format.h"
@@ -64,6 +65,15 @@ struct Parser {
     const double v = r.Number(n, f);
     if (v != std::floor(v)) r.Fail(n, f, "a sample index must be a whole number");
     return static_cast<long>(v);
+  }
+
+  // `limits: [min, max]` in `unit` (quantities with their own units are converted).
+  std::pair<double, double> Limits(const YAML::Node& n, const std::string& f, const Unit& unit) const {
+    r.RequireSequence(n, f);
+    if (n.size() != 2) r.Fail(n, f, "expected [min, max]");
+    const double lo = r.Quantity(n[0], f, unit), hi = r.Quantity(n[1], f, unit);
+    if (hi < lo) r.Fail(n, f, "max is below min");
+    return {lo, hi};
   }
 
   // `sets: [N, ...]`: the fault cases (positive integers) a fault belongs to.
@@ -193,13 +203,7 @@ struct Parser {
       a.index = info.InputIndex(name);
       if (a.index < 0) r.Fail(v, f, "'" + name + "' is not an input of the model");
       const Unit& unit = info.inputs[a.index].unit;
-      if (v["limits"]) {
-        r.RequireSequence(v["limits"], f + ".limits");
-        if (v["limits"].size() != 2) r.Fail(v["limits"], f + ".limits", "expected [min, max]");
-        a.min = r.Quantity(v["limits"][0], f + ".limits", unit);
-        a.max = r.Quantity(v["limits"][1], f + ".limits", unit);
-        if (a.max < a.min) r.Fail(v["limits"], f + ".limits", "max is below min");
-      }
+      if (v["limits"]) std::tie(a.min, a.max) = Limits(v["limits"], f + ".limits", unit);
       if (v["rate_limit"]) {
         a.rate_limit = r.Quantity(v["rate_limit"], f + ".rate_limit", unit / time_unit);
         if (!(a.rate_limit > 0)) r.Fail(v["rate_limit"], f + ".rate_limit", "must be positive");
@@ -319,13 +323,7 @@ struct Parser {
       if (a != "reverse" && a != "direct") r.Fail(n["action"], f + ".action", "expected reverse (e = sp - y) or direct (e = y - sp)");
       p.direct_action = a == "direct";
     }
-    if (n["limits"]) {
-      r.RequireSequence(n["limits"], f + ".limits");
-      if (n["limits"].size() != 2) r.Fail(n["limits"], f + ".limits", "expected [min, max]");
-      p.out_min = r.Quantity(n["limits"][0], f + ".limits", out_unit);
-      p.out_max = r.Quantity(n["limits"][1], f + ".limits", out_unit);
-      if (p.out_max < p.out_min) r.Fail(n["limits"], f + ".limits", "max is below min");
-    }
+    if (n["limits"]) std::tie(p.out_min, p.out_max) = Limits(n["limits"], f + ".limits", out_unit);
     if (n["rate_limit"]) {
       p.rate_limit = r.Quantity(n["rate_limit"], f + ".rate_limit", out_unit / time_unit);
       if (!(p.rate_limit > 0)) r.Fail(n["rate_limit"], f + ".rate_limit", "must be positive");
