@@ -149,7 +149,7 @@ void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& 
                 OcpSolverOptions* s) {
   auto entries = r.Entries(node, "solver", {"tolerance", "max_iterations", "max_time", "rtol", "atol",
                                             "mesh_refinements", "check_points", "print_level", "hessian",
-                                            "regularization", "sensitivity_error_control"});
+                                            "regularization", "sensitivity_error_control", "max_steps"});
   for (auto& [k, v] : entries) {
     const std::string f = "solver." + k;
     if (k == "hessian") {
@@ -177,7 +177,8 @@ void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& 
     if (k == "mesh_refinements") s->mesh_refinements = static_cast<int>(r.Number(v, f));
     if (k == "check_points") s->check_points = static_cast<int>(r.Number(v, f));
     if (k == "print_level") s->print_level = static_cast<int>(r.Number(v, f));
-    const bool positive = k == "tolerance" || k == "rtol" || k == "atol" || k == "max_iterations";
+    if (k == "max_steps") s->max_steps = static_cast<long>(r.Number(v, f));
+    const bool positive = k == "tolerance" || k == "rtol" || k == "atol" || k == "max_iterations" || k == "max_steps";
     if (positive && !(r.Number(v, f) > 0)) r.Fail(v, f, "must be positive");
     if (!positive && k != "max_time" && r.Number(v, f) < 0) r.Fail(v, f, "must not be negative");
     if (k == "mesh_refinements" && r.Number(v, f) > 6) r.Fail(v, f, "at most 6 refinements (64x the intervals)");

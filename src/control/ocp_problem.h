@@ -69,6 +69,7 @@ struct OcpSolverOptions {
   HessianMethod hessian = HessianMethod::kExact;  // solver.hessian
   bool sens_error_control = true;   // solver.sensitivity_error_control
   double regularization = 0.0;     // Gauss-Newton: added to the diagonal for every control value
+  long max_steps = 50000;          // integrator steps per shooting interval; more fails the evaluation
 };
 
 struct OcpProblem {

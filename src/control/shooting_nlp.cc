@@ -65,6 +65,7 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   setup.sens_length = problem_.tf_free;
   setup.sens_start = problem_.tf_free;
   setup.rtol = problem_.solver.rtol;
+  setup.max_steps = problem_.solver.max_steps;
   setup.sens_error_control = problem_.solver.sens_error_control;
   for (int i = 0; i < n_; ++i) {
     const double a = info.states[i].abs_tol;

@@ -256,6 +256,9 @@ TEST_F(DynoptProblems, BadProblemFilesNameFileLineAndField) {
                     "controls:\n  u: {min: 0, max: 1}\nobjective: {maximize: x}\n")
                 .find("horizon.end.guess"),
             std::string::npos);
+  EXPECT_NE(ErrorOf(head + "controls:\n  u: {min: 0, max: 1}\nobjective: {maximize: x}\nsolver: {max_steps: 0}\n")
+                .find("problem.yaml:6: solver.max_steps: must be positive"),
+            std::string::npos);
   EXPECT_NE(ErrorOf("model: nowhere.yaml\nhorizon: {end: 1 h}\ncontrols: {u: {min: 0, max: 1}}\nobjective: {maximize: x}\n")
                 .find("problem.yaml:1: model: cannot find the model file"),
             std::string::npos);

@@ -92,7 +92,7 @@ TEST(NmpcFallback, InfeasibleSolvesUseTheLastPlanThenTheRecipe) {
   // From t > 1 h on, x <= -98 g: impossible. The step at t = 0 sees the horizon up to 1 h and
   // solves; every later step's horizon reaches past 1 h and is infeasible.
   const LoopRun r = RunScenario(
-      "    path_constraints:\n      - \"x + if(t > 1 [h], 100 [g], 0 [g]) <= 2 [g]\"\n    max_solve_time: 2 s\n    max_iterations: 30\n");
+      "    path_constraints:\n      - \"x + if(t > 1 [h], 100 [g], 0 [g]) <= 2 [g]\"\n    max_solve_time: 60 s\n    max_iterations: 30\n");
   ASSERT_TRUE(r.result.ok) << r.result.message;
   ASSERT_GE(r.source.size(), 20u);
   EXPECT_EQ(r.source[0], 0.0);

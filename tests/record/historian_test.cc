@@ -98,14 +98,14 @@ TEST_F(HistorianTest, P11_07_ReadAndWriteNeedPermission) {
   EXPECT_THROW(store_->historian().Range(admin, "X", 0, 1), Error);
 }
 
-TEST_F(HistorianTest, LargeBatchIngestIsFastEnoughForTheBench) {
+TEST_F(HistorianTest, LargeBatchIngestKeepsEveryRow) {
   auto rows = Rows("big", "1", 100000);
   auto t0 = std::chrono::steady_clock::now();
   store_->historian().Ingest(sys_, rows);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(store_->historian().Aggregate(sys_, "big", 0, 1e9, {.bucket_seconds = 1e9})[0].count, 100000);
   RecordProperty("rows_per_second", static_cast<int>(100000 / secs));
-  EXPECT_LT(secs, 10.0);  // Debug build; the Release benchmark measures the real rate
+  // No time limit here: the rate is measured by `make bench` (bench_historian), not asserted.
 }
 
 }  // namespace
