@@ -20,6 +20,7 @@
 #include "sim/ensemble.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/validity.h"
 #include "sim/variation.h"
 
 namespace biotwin::cli {
@@ -168,6 +169,7 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
   }
   std::vector<double> lengths(n, model::kNaN);
   std::vector<long> steps(n, 0);
+  std::vector<sim::ValidityMonitor> validity(n, sim::ValidityMonitor(info));  // one per batch (thread-safe)
   sim::EnsembleSummary summary = sim::RunEnsemble(opt, [&](int i, uint64_t s) {
     sim::Scenario sc = nominal;
     sim::ApplyDraw(sim::DrawBatch(variation, info, nominal, s), &sc);
@@ -181,6 +183,7 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
       r = sim::Simulator(m, sc, so).Run();
     }
     steps[i] = r.stats.steps;
+    validity[i].Observe(r);
     sim::BatchOutcome o;
     o.ok = r.ok;
     o.status = r.ok ? "completed" : r.message;
@@ -232,6 +235,11 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
                                b.status);
     }
   }
+  sim::ValidityMonitor all_validity(info);
+  for (const auto& b : summary.batches) {
+    all_validity.Merge(validity[b.index], "batch " + std::to_string(b.index) + ", seed " + std::to_string(b.seed));
+  }
+  const std::vector<std::string> validity_warnings = all_validity.Warnings();
   const double per_batch = summary.wall_seconds / n;
   dr.summary = {{"model", info.provenance.name + " " + info.provenance.version + " (sha256 " + info.content_hash + ")"},
                 {"scenario", nominal.name + " (" + nominal.file + ")"},
@@ -240,6 +248,7 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
                 {"threads", std::to_string(summary.threads)},
                 {"wall time", model::FormatNumber(summary.wall_seconds) + " s (" +
                                   model::FormatNumber(per_batch * 1e3) + " ms per batch)"}};
+  for (const auto& w : validity_warnings) dr.summary.push_back({"warning", w});
   try {
     io::WriteCsv(table, out);
     if (!report.empty()) io::WriteFileAtomic(report, io::RenderDistributionReport(dr));
@@ -247,6 +256,7 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitIoError;
   }
+  for (const auto& w : validity_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   for (const auto& [label, why] : dr.failures) std::fprintf(stderr, "failed: %s: %s\n", label.c_str(), why.c_str());
   if (!quiet) {
     std::printf("ensemble of %ld batches on %d threads in %.2f s (%.1f batches/s); %d failed\n", n, summary.threads,

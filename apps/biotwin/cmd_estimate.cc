@@ -18,6 +18,7 @@
 #include "model/model.h"
 #include "model/units.h"
 #include "sim/scenario.h"
+#include "sim/validity.h"
 
 namespace biotwin::cli {
 namespace {
@@ -374,6 +375,18 @@ int RunEstimate(const std::vector<std::string>& args) {
   if (!ok) {
     std::fprintf(stderr, "error: estimation failed %s\n  estimates so far: %s\n", failure.c_str(), partial.c_str());
     return kExitRunFailed;
+  }
+  {  // the model's validity domain (a fitted model): estimated states, scenario inputs
+    sim::ValidityMonitor validity(info);
+    const size_t n = info.states.size();
+    std::vector<double> x(n), u = info.DefaultInputs();
+    for (size_t r = 0; r < table.time.size(); ++r) {
+      const double t = table.time[r];
+      for (size_t i = 0; i < n; ++i) x[i] = table.columns[i].values[r];
+      for (const auto& [k, profile] : sc.inputs) u[k] = profile.Value(t);
+      validity.Observe(t, x.data(), u.data());
+    }
+    for (const auto& w : validity.Warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
   }
   const auto& s = est->summary();
   if (!quiet) {

@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "model/quantity.h"
 #include "sim/scenario.h"
+#include "sim/validity.h"
 
 namespace biotwin::cli {
 namespace {
@@ -27,7 +28,9 @@ constexpr const char* kUsage =
     "                   [--error NAME=A[UNIT][+B%]]... [--bounds NAME=LO:HI]... [--start NAME=V]...\n"
     "                   [--linear p1,...] [--starts N] [--seed S] [--max-iterations N]\n"
     "                   [--profile auto|all|none|p1,...] [--rtol R] [--atol A] [--threads N]\n"
-    "                   [--ridge PATTERN=LAMBDA]... [--trace] [--quiet]\n\n"
+    "                   [--ridge PATTERN=LAMBDA]... [--trace] [--quiet]\n"
+    "                   [--validate V1.csv[,V2.csv...] [--validate-scenario S.yaml[,...]]]\n"
+    "                   [--write-model FITTED.yaml]\n\n"
     "Fits the named parameters of MODEL to measured batches: each data CSV (first column time,\n"
     "units in every header, columns named like states or outputs, empty cells = missing) is one\n"
     "batch, run through its scenario (one per data file, or one for all; inputs, feeds, events\n"
@@ -42,6 +45,12 @@ constexpr const char* kUsage =
     "--threads N simulates up to N batches in parallel; --trace prints Ceres' iterations.\n"
     "--estimate accepts patterns ('mu_net.*': every weight of a network); --ridge mu_net.*=1e-3\n"
     "adds the L2 penalty 1e-3 * sum p^2 over the matching estimated parameters to J.\n"
+    "--validate: held-out batches (same format as --data, scenarios from --validate-scenario,\n"
+    "else the single --scenario, else the model's defaults) simulated at the estimates, not\n"
+    "refitted: RMSE, bias, normalised RMSE and a chi-square verdict per batch in the dossier,\n"
+    "with the failure modes found (poor identifiability, correlations, residual trends, ...).\n"
+    "--write-model writes a copy of MODEL with the fitted values (uncertainty = SE, source = the\n"
+    "fit) and a validity: section; commands running it warn outside that domain.\n"
     "Exit codes: 0 converged, 1 not converged or failed (FIT.json says why, no estimates),\n"
     "2 usage, 3 invalid model/scenario/data/spec, 4 I/O error.";
 
@@ -95,7 +104,8 @@ estimate::DataTable ReadData(const std::string& path) {
 }
 
 struct Args {
-  std::string model, out, report, spec;
+  std::string model, out, report, spec, write_model;
+  std::vector<std::string> validate, validate_scenarios;
   std::vector<std::string> data, scenarios, estimate, linear, errors, bounds, starts_at, ridge;
   std::string profile;
   int starts = 0, max_iterations = 0, threads = 0;
@@ -149,7 +159,7 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     static const std::vector<std::string> kWithValue = {
         "--data", "--scenario", "--estimate", "--out", "--report", "--spec", "--error", "--bounds", "--start",
         "--linear", "--starts", "--seed", "--max-iterations", "--profile", "--rtol", "--atol", "--threads",
-        "--ridge"};
+        "--ridge", "--validate", "--validate-scenario", "--write-model"};
     if (std::find(kWithValue.begin(), kWithValue.end(), arg) == kWithValue.end()) {
       std::fprintf(stderr, "biotwin fit: unknown option '%s'\n%s\n", arg.c_str(), kUsage);
       return kExitUsage;
@@ -159,6 +169,9 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     else if (arg == "--scenario") { for (auto& s : SplitList(v)) a->scenarios.push_back(s); }
     else if (arg == "--estimate") { for (auto& s : SplitList(v)) a->estimate.push_back(s); }
     else if (arg == "--linear") { for (auto& s : SplitList(v)) a->linear.push_back(s); }
+    else if (arg == "--validate") { for (auto& s : SplitList(v)) a->validate.push_back(s); }
+    else if (arg == "--validate-scenario") { for (auto& s : SplitList(v)) a->validate_scenarios.push_back(s); }
+    else if (arg == "--write-model") a->write_model = v;
     else if (arg == "--out") a->out = v;
     else if (arg == "--report") a->report = v;
     else if (arg == "--spec") a->spec = v;
@@ -179,6 +192,46 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
     return kExitUsage;
   }
   return kExitOk;
+}
+
+// One experiment per data file, with its scenario (one for all, one per file, or none: the
+// model's defaults).
+std::vector<estimate::Experiment> MakeExperiments(const std::vector<std::string>& data, const std::vector<std::string>& scen,
+                                                  const model::ModelInfo& info, const std::string& label) {
+  std::vector<estimate::Experiment> out;
+  for (size_t i = 0; i < data.size(); ++i) {
+    estimate::Experiment ex;
+    ex.data = estimate::MatchData(ReadData(data[i]), info);
+    const std::string sp = scen.empty() ? "" : scen[scen.size() == 1 ? 0 : i];
+    ex.scenario = sp.empty() ? sim::DefaultScenario(info, model::kNaN) : sim::LoadScenarioFile(sp, info);
+    ex.name = label + std::to_string(i + 1) + " (" + std::filesystem::path(data[i]).filename().string() + ")";
+    out.push_back(std::move(ex));
+  }
+  return out;
+}
+
+// The held-out experiments of --validate, checked like the fitted ones (horizons; error models
+// of signals only measured in held-out data are not needed).
+std::vector<estimate::Experiment> HeldOutExperiments(const Args& a, const estimate::FitProblem& problem) {
+  if (a.validate.empty()) {
+    if (!a.validate_scenarios.empty()) throw estimate::FitInputError("--validate-scenario needs --validate");
+    return {};
+  }
+  const auto& info = problem.model->info();
+  std::vector<std::string> scen = a.validate_scenarios;
+  if (scen.empty() && a.scenarios.size() == 1) scen = a.scenarios;
+  if (scen.empty() && a.scenarios.size() > 1) {
+    throw estimate::FitInputError("--validate: the fitted batches have one scenario each; give --validate-scenario for the held-out batches");
+  }
+  if (!scen.empty() && scen.size() != 1 && scen.size() != a.validate.size()) {
+    throw estimate::FitInputError("--validate-scenario: give one scenario for all held-out files or one per file (" +
+                                  std::to_string(a.validate.size()) + " files, " + std::to_string(scen.size()) + " scenarios)");
+  }
+  estimate::FitProblem check;
+  check.model = problem.model;
+  check.experiments = MakeExperiments(a.validate, scen, info, "held-out ");
+  estimate::CheckProblem(&check);
+  return check.experiments;
 }
 
 // Builds the problem from the spec (if any) and the command line (which wins).
@@ -261,15 +314,45 @@ void BuildProblem(const Args& a, estimate::FitProblem* problem, estimate::FitOpt
     throw estimate::FitInputError("--scenario: give one scenario for all data files or one per data file (" +
                                   std::to_string(data.size()) + " data files, " + std::to_string(scen.size()) + " scenarios)");
   }
-  for (size_t i = 0; i < data.size(); ++i) {
-    estimate::Experiment ex;
-    ex.data = estimate::MatchData(ReadData(data[i]), info);
-    const std::string sp = scen.empty() ? "" : scen[scen.size() == 1 ? 0 : i];
-    ex.scenario = sp.empty() ? sim::DefaultScenario(info, model::kNaN) : sim::LoadScenarioFile(sp, info);
-    ex.name = "batch " + std::to_string(i + 1) + " (" + std::filesystem::path(data[i]).filename().string() + ")";
-    problem->experiments.push_back(std::move(ex));
-  }
+  problem->experiments = MakeExperiments(data, scen, info, "batch ");
   estimate::CheckProblem(problem);
+}
+
+// The model's validity domain (a model written by an earlier fit) along the fitted batches
+// simulated at the start values.
+std::vector<std::string> StartValidityWarnings(const estimate::FitProblem& problem) {
+  const auto& info = problem.model->info();
+  if (info.validity.empty()) return {};
+  const estimate::FitResiduals residuals(problem);
+  std::vector<double> p;
+  for (const auto& f : problem.parameters) p.push_back(f.start);
+  sim::ValidityMonitor all(info);
+  for (int e = 0; e < residuals.num_experiments(); ++e) {
+    sim::ValidityMonitor one(info);
+    one.Observe(sim::Simulator(problem.model, residuals.ScenarioAt(e, p.data(), false)).Run());
+    all.Merge(one, problem.experiments[e].name + " at the start values");
+  }
+  auto warnings = all.Warnings();
+  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  return warnings;
+}
+
+// --write-model: MODEL with the fitted values and the validity domain of this fit.
+void WriteFittedModel(const Args& a, const estimate::FitProblem& problem, const estimate::FitResult& result,
+                      const std::string& fit_sha256, const std::string& created) {
+  const auto& info = problem.model->info();
+  model::ValidityDomain validity = estimate::DomainAsValidity(info, result);
+  validity.fit = "fit " + fit_sha256.substr(0, 12) + " (" + std::filesystem::path(a.out).filename().string() + ", " + created + ")";
+  validity.dossier = fit_sha256;
+  validity.created = created;
+  const std::string source = "fit " + fit_sha256 + ", " + created;
+  const std::string text = estimate::WriteFittedModelText(FileText(a.model), a.model, info, result, source, validity);
+  try {
+    model::LoadModelText(text, a.write_model);  // what is written must load
+  } catch (const model::ModelError& e) {
+    throw estimate::FitInputError(std::string("--write-model: the written model does not load: ") + e.what());
+  }
+  io::WriteFileAtomic(a.write_model, text);
 }
 
 int RunFit(const std::vector<std::string>& args) {
@@ -296,16 +379,38 @@ int RunFit(const std::vector<std::string>& args) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitIoError;
   }
+  FitDossier dossier;
+  dossier.written_model = a.write_model;
+  std::vector<estimate::Experiment> held_out;
   estimate::FitResult result;
   try {
+    held_out = HeldOutExperiments(a, problem);
+    dossier.warnings = StartValidityWarnings(problem);
     result = estimate::Fit(problem, options);
-  } catch (const estimate::FitInputError& e) {
+    dossier.validation = estimate::ValidateHeldOut(problem, result, held_out);
+  } catch (const model::ModelError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitInvalidInput;
+  } catch (const io::FileError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitInvalidInput;
+  } catch (const std::invalid_argument& e) {  // FitInputError and scenario errors
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitInvalidInput;
   }
+  dossier.failure_modes = estimate::FindFailureModes(problem, result, dossier.validation);
+  std::string fit_json;
   try {
-    io::WriteFileAtomic(a.out, FitJson(problem, result).dump(2) + "\n");
-    if (!a.report.empty()) WriteFitReport(problem, result, a.report);
+    nlohmann::json j = FitJson(problem, result, dossier);
+    fit_json = j.dump(2) + "\n";
+    io::WriteFileAtomic(a.out, fit_json);
+    if (!a.report.empty()) WriteFitReport(problem, result, dossier, a.report);
+    if (!a.write_model.empty() && result.status == "converged") {
+      WriteFittedModel(a, problem, result, model::Sha256Hex(fit_json), j["dossier"]["created_utc"].get<std::string>());
+    }
+  } catch (const estimate::FitInputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitIoError;

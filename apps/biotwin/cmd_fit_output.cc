@@ -1,10 +1,8 @@
 #include "cmd_fit_output.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 
@@ -26,18 +24,9 @@ std::string Fmt(double v, const char* f = "%.6g") {
   return buf;
 }
 
-std::string NowUtc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
-json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r) {
+json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r, const FitDossier& dossier) {
   const auto& info = problem.model->info();
   json j;
   j["biotwin_fit_result"] = 1;
@@ -130,28 +119,8 @@ json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r) 
     }
   }
   j["error_models"] = errors;
-  // Dossier-lite: what was fitted to what, and where the fitted model has been seen to work.
-  json data = json::array();
-  for (const auto& e : problem.experiments) {
-    json signals = json::array();
-    for (const auto& s : e.data.signals) signals.push_back({{"name", s.name}, {"unit", s.unit}, {"points", s.value.size()}});
-    data.push_back({{"name", e.name}, {"file", e.data.file}, {"sha256", e.data.sha256},
-                    {"scenario", e.scenario.file.empty() ? json(nullptr) : json(e.scenario.file)},
-                    {"scenario_name", e.scenario.name},
-                    {"scenario_sha256", e.scenario.content_hash.empty() ? json(nullptr) : json(e.scenario.content_hash)},
-                    {"t_begin", e.scenario.t_begin}, {"t_end", e.scenario.t_end}, {"signals", signals}});
-  }
-  json domain = json::array();
-  for (const auto& d : r.domain) {
-    domain.push_back({{"name", d.name}, {"kind", d.kind}, {"unit", d.unit}, {"min", Num(d.min)}, {"max", Num(d.max)}});
-  }
-  j["dossier"] = {{"model", {{"name", info.provenance.name}, {"version", info.provenance.version},
-                             {"file", info.file}, {"sha256", info.content_hash}}},
-                  {"time_unit", info.time_unit.text},
-                  {"data", data},
-                  {"validity_domain", domain},
-                  {"validity_domain_note", "min/max of every state and input along the fitted batches simulated at the optimum"},
-                  {"created_utc", NowUtc()}};
+  j["warnings"] = dossier.warnings;
+  j["dossier"] = DossierJson(problem, r, dossier);
   j["solver"] = {{"method", "Ceres trust region (Levenberg-Marquardt, dense QR), exact Jacobian from CVODES forward sensitivities"},
                  {"simulations", r.simulations}, {"wall_seconds", r.wall_seconds},
                  {"rtol", Num(problem.rtol)}, {"atol", Num(problem.atol)}};
@@ -165,7 +134,7 @@ json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r) 
 }
 
 void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResult& r,
-                    const std::string& path) {
+                    const FitDossier& dossier, const std::string& path) {
   const auto& info = problem.model->info();
   io::ReportInfo ri;
   ri.title = "biotwin fit: " + info.provenance.name;
@@ -201,8 +170,10 @@ void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResu
                                                        "), lag-1 autocorrelation " + Fmt(d.lag1_autocorrelation, "%.3f")});
     }
   }
-  ri.summary.push_back({"model", info.provenance.name + " " + info.provenance.version + " (sha256 " + info.content_hash.substr(0, 12) + ")"});
-  for (const auto& e : problem.experiments) ri.summary.push_back({e.name, e.data.file + " (sha256 " + e.data.sha256.substr(0, 12) + ")"});
+  ri.summary.push_back({"model", info.provenance.name + " " + info.provenance.version + " (sha256 " + info.content_hash + ")"});
+  for (const auto& e : problem.experiments) ri.summary.push_back({e.name, e.data.file + " (sha256 " + e.data.sha256 + ")"});
+  for (const auto& w : dossier.warnings) ri.summary.push_back({"warning", w});
+  AddDossierTables(problem, r, dossier, &ri);
   for (size_t e = 0; e < r.experiments.size(); ++e) {
     for (const auto& ev : r.experiments[e].events) {
       const std::string prefix = r.experiments.size() > 1 ? "batch " + std::to_string(e + 1) + ": " : "";
@@ -215,6 +186,10 @@ void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResu
   std::set<double> grid;
   for (const auto& ef : r.experiments) grid.insert(ef.time.begin(), ef.time.end());
   for (const auto& e : problem.experiments) grid.insert(e.data.times.begin(), e.data.times.end());
+  for (const auto& v : dossier.validation) {
+    grid.insert(v.trajectory.time.begin(), v.trajectory.time.end());
+    grid.insert(v.data.times.begin(), v.data.times.end());
+  }
   table.time.assign(grid.begin(), grid.end());
   auto index_of = [&](double t) {
     return static_cast<size_t>(std::lower_bound(table.time.begin(), table.time.end(), t) - table.time.begin());
@@ -239,6 +214,25 @@ void WriteFitReport(const estimate::FitProblem& problem, const estimate::FitResu
     }
   }
   (void)n;
+  // Held-out batches: the model at the estimates (not refitted) against their data.
+  for (size_t v = 0; v < dossier.validation.size(); ++v) {
+    const auto& bv = dossier.validation[v];
+    const auto& ef = bv.trajectory;
+    for (const auto& name : bv.signals) {
+      const int xs = info.StateIndex(name.name), ys = info.OutputIndex(name.name);
+      io::Series model{name.name, name.unit, "held-out model, " + bv.name, "", std::vector<double>(table.time.size(), model::kNaN)};
+      for (size_t t = 0; t < ef.time.size(); ++t) {
+        const double y = xs >= 0 ? ef.states[t][xs] : (ys >= 0 && static_cast<size_t>(ys) < ef.outputs[t].size() ? ef.outputs[t][ys] : model::kNaN);
+        model.values[index_of(ef.time[t])] = y;
+      }
+      if (!ef.time.empty()) table.columns.push_back(std::move(model));
+    }
+    for (const auto& s : bv.data.signals) {
+      io::Series data{s.name, s.unit, "reference", "held-out " + bv.file, std::vector<double>(table.time.size(), model::kNaN)};
+      for (size_t i = 0; i < s.time.size(); ++i) data.values[index_of(s.time[i])] = s.value[i];
+      table.columns.push_back(std::move(data));
+    }
+  }
   if (r.status == "converged") {
     std::map<std::string, size_t> resid_col;
     for (size_t e = 0; e < r.experiments.size(); ++e) {

@@ -9,6 +9,7 @@
 #include "control/ocp_problem.h"
 #include "io/html_report.h"
 #include "model/format.h"
+#include "sim/validity.h"
 
 namespace biotwin::cli {
 namespace {
@@ -52,6 +53,7 @@ void WriteReport(const std::string& path, const control::OcpProblem& p, const co
                {"iterations", std::to_string(s.iterations)},
                {"constraint violation", model::FormatNumber(s.constraint_violation)},
                {"wall time", model::FormatNumber(s.wall_seconds) + " s"}};
+  for (const auto& w : s.warnings) r.summary.push_back({"warning", w});
   io::WriteHtmlReport(t, r, path);
 }
 
@@ -116,6 +118,20 @@ int RunOptimize(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "biotwin optimize: %s\n", e.what());
     return kExitInvalidInput;
+  }
+  {  // the model's validity domain (a fitted model): states at the grid, controls on it
+    const auto& info = problem.model->info();
+    sim::ValidityMonitor validity(info);
+    for (size_t k = 0; k < sol.grid.size() && k < sol.states.size(); ++k) {
+      validity.Observe(sol.grid[k], sol.states[k].data(), nullptr);
+      for (size_t c = 0; c < sol.controls.names.size(); ++c) {
+        validity.ObserveVariable(true, problem.controls[c].input, sol.grid[k], sol.controls.Evaluate(static_cast<int>(c), sol.grid[k]));
+      }
+    }
+    for (auto& w : validity.Warnings()) {
+      std::fprintf(stderr, "warning: %s\n", w.c_str());
+      sol.warnings.push_back(std::move(w));
+    }
   }
   std::string err;
   if (!control::WriteSolutionJson(out, problem, sol, &err)) {

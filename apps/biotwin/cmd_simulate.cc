@@ -18,6 +18,7 @@
 #include "sim/replay.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/validity.h"
 
 namespace biotwin::cli {
 namespace {
@@ -254,6 +255,8 @@ int RunSimulate(const std::vector<std::string>& args) {
     result = simulator.Run();
   }
   progress.Finish();
+  const size_t run_warnings = result.warnings.size();  // the validity warnings go to stderr now
+  sim::ReportValidity(info, &result);
 
   io::RunTable table = io::ToRunTable(info, result);
   if (control_setup) AddClosedLoopColumns(closed, &table);
@@ -341,7 +344,7 @@ int RunSimulate(const std::vector<std::string>& args) {
     std::printf("wrote %s, %s%s%s\n", out.c_str(), summary.c_str(), report.empty() ? "" : ", ",
                 report.c_str());
     if (batch_id >= 0) std::printf("recorded as batch %lld in %s\n", static_cast<long long>(batch_id), db.c_str());
-    for (const auto& w : result.warnings) std::printf("warning: %s\n", w.c_str());
+    for (size_t i = 0; i < run_warnings; ++i) std::printf("warning: %s\n", result.warnings[i].c_str());
   }
   return kExitOk;
 }

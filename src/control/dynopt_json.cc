@@ -50,6 +50,7 @@ bool WriteSolutionJson(const std::string& path, const OcpProblem& problem, const
   j["intervals"] = s.intervals;
   j["final_time"] = {{"value", Number(s.tf)}, {"unit", info.time_unit.text}, {"free", s.tf_free}};
   j["grid"] = {{"unit", info.time_unit.text}, {"times", Numbers(s.grid)}};
+  j["warnings"] = s.warnings;
   json controls = json::object();
   for (size_t c = 0; c < s.controls.names.size(); ++c) {
     const auto& in = info.inputs[problem.controls[c].input];

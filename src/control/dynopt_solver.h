@@ -61,6 +61,7 @@ struct DynoptSolution {
   std::vector<Violation> violations;          // listed when not solved
   std::vector<DynoptStage> stages;
   std::string warm_start_from;
+  std::vector<std::string> warnings;          // e.g. the model's validity domain left (set by the caller)
 };
 
 // Checks what can be checked before solving: path constraints that no control can influence

@@ -5,6 +5,7 @@
 
 #include "estimate/error_model.h"
 #include "estimate/fit.h"
+#include "estimate/fit_dossier.h"
 #include "estimate/fit_data.h"
 #include "estimate/fit_problem.h"
 #include "estimate/fit_residuals.h"

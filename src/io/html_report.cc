@@ -179,6 +179,26 @@ void AppendSummary(std::string* html, const ReportInfo& info) {
   *html += "</tbody></table></div>\n";
 }
 
+void AppendTables(std::string* html, const ReportInfo& info) {
+  for (const ReportTable& t : info.tables) {
+    *html += "<div><h2>" + HtmlEscape(t.title) + "</h2>\n";
+    if (!t.note.empty()) *html += "<p class=\"muted\">" + HtmlEscape(t.note) + "</p>\n";
+    if (t.rows.empty()) {
+      *html += "<p class=\"muted\">" + HtmlEscape(t.empty_text) + "</p></div>\n";
+      continue;
+    }
+    *html += "<table class=\"events\"><thead><tr>";
+    for (const auto& h : t.header) *html += "<th>" + HtmlEscape(h) + "</th>";
+    *html += "</tr></thead><tbody>\n";
+    for (const auto& row : t.rows) {
+      *html += "<tr>";
+      for (const auto& c : row) *html += "<td>" + HtmlEscape(c) + "</td>";
+      *html += "</tr>\n";
+    }
+    *html += "</tbody></table></div>\n";
+  }
+}
+
 void AppendEvents(std::string* html, const RunTable& table, const ReportInfo& info) {
   *html += "<div><h2>Events</h2>\n";
   if (info.events.empty()) {
@@ -317,6 +337,7 @@ std::string RenderHtmlReport(const RunTable& table, const ReportInfo& info) {
   }
   html += "<div class=\"tables\">\n";
   AppendSummary(&html, info);
+  AppendTables(&html, info);
   AppendEvents(&html, table, info);
   html += "</div>\n";
   AppendPlots(&html, table, plots);

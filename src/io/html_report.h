@@ -16,11 +16,21 @@ struct ReportEvent {
   std::string label;  // "feed start", "bolus glucose 20 mL"
 };
 
+// A titled table of text cells (e.g. a fit dossier's validation or failure-mode table).
+struct ReportTable {
+  std::string title;                          // "Held-out validation"
+  std::string note;                           // a line under the title ("" for none)
+  std::vector<std::string> header;            // column headings, with units
+  std::vector<std::vector<std::string>> rows;  // cells; an empty table shows `empty_text`
+  std::string empty_text = "None.";
+};
+
 struct ReportInfo {
   std::string title;                                          // "biotwin run: ecoli_anane2017"
   std::vector<std::pair<std::string, std::string>> summary;   // key/value rows shown in a table
   std::vector<ReportEvent> events;                            // drawn as vertical markers
   std::string status = "ok";                                  // "ok" or "failed: <reason>"
+  std::vector<ReportTable> tables;                            // shown after the summary
 };
 
 // Renders one interactive line plot per column of `table` (grouped by Series::group, then in

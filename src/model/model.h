@@ -106,6 +106,25 @@ struct SampleRule {
   int line = 0;
 };
 
+// Where a fitted model has been seen to work (the `validity:` section written by
+// `biotwin fit --write-model`): per state or input the [lower, upper] range (in the variable's
+// unit) covered by the fitted batches. Empty when the model file has no `validity:` section.
+struct ValidityBound {
+  std::string name;
+  bool is_input = false;  // false: a state
+  int index = -1;         // state or input index
+  double lower = 0.0, upper = 0.0;
+  int line = 0;
+};
+
+struct ValidityDomain {
+  std::string fit;      // what produced it: "fit <sha256 of FIT.json>" (for messages)
+  std::string dossier;  // SHA-256 of the FIT.json / dossier it came from ("" if not given)
+  std::string created;  // ISO 8601 UTC time of the fit ("" if not given)
+  std::vector<ValidityBound> bounds;
+  bool empty() const { return bounds.empty(); }
+};
+
 struct ModelInfo {
   Provenance provenance;
   std::string file;                 // source file ("" for C++ models)
@@ -123,6 +142,7 @@ struct ModelInfo {
   double volume_min = 0.0;          // emptying limit (state unit)
   // Human-readable balance of every state ("dX/dt = mu*X - D*X"), for `biotwin check`.
   std::vector<std::string> balance_text;
+  ValidityDomain validity;          // from the `validity:` section (empty: no domain declared)
 
   int StateIndex(const std::string& name) const;      // -1 if absent
   int ParameterIndex(const std::string& name) const;  // -1 if absent

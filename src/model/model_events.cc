@@ -260,6 +260,7 @@ std::shared_ptr<const Model> Loader::Load() {
   BuildOutputs(root["outputs"]);
   BuildEvents(root["events"]);
   BuildSampleRules(root["sample_rules"]);
+  ReadValidity(root["validity"]);
   info_.file = yaml_.file();
   info_.content_hash = Sha256Hex(text_);
   return std::make_shared<FileModel>(std::move(info_), std::move(tapes_));

@@ -67,7 +67,7 @@ void Loader::ReadHeader(const YAML::Node& root) {
   if (!root.IsMap()) Fail(1, "", "a model file must be a mapping with 'model', 'states', ... sections");
   yaml_.Entries(root, "", {"biotwin", "model", "time_unit", "states", "parameters", "inputs",
                            "expressions", "networks", "reactions", "balances", "liquid", "gas_transfer",
-                           "outputs", "phases", "events", "sample_rules"});
+                           "outputs", "phases", "events", "sample_rules", "validity"});
   if (root["biotwin"]) {
     double v = yaml_.Number(root["biotwin"], "biotwin");
     if (v != 1) yaml_.Fail(root["biotwin"], "biotwin", "unsupported format version (this biotwin reads version 1)");

@@ -65,6 +65,7 @@ class Loader {
   void BuildOutputs(const YAML::Node& node);
   void BuildEvents(const YAML::Node& node);
   void BuildSampleRules(const YAML::Node& node);
+  void ReadValidity(const YAML::Node& node);  // model_validity.cc
   SampleRule ReadClampOrReset(const YAML::Node& spec, const std::string& field, bool clamp);
   void ReadTrendRule(const YAML::Node& spec, const YAML::Node& set, const std::string& field,
                      SampleRule& rule);
