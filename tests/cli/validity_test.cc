@@ -117,6 +117,34 @@ TEST(ValidityMonitor, ReportsTheFarthestExcursionOncePerVariable) {
             "leak.yaml: input F left the validity domain [0, 0.2] g/(L*h) of fit abc (FIT.json): reached 0.5 g/(L*h) at t = 2 h");
 }
 
+// The `validity:` examples of docs/model-format.md and docs/fit.md load (appended to a model
+// with the states and inputs they name).
+TEST(ValidityLoader, DocsExamplesLoad) {
+  for (const char* doc : {"docs/model-format.md", "docs/fit.md"}) {
+    const std::string text = ReadFile(testing::SourcePath(doc));
+    const size_t begin = text.find("```yaml\nvalidity:\n");
+    ASSERT_NE(begin, std::string::npos) << doc;
+    const size_t end = text.find("```", begin + 8);
+    const std::string block = text.substr(begin + 8, end - begin - 8);
+    const std::string model = R"(biotwin: 1
+model: {name: docs}
+states:
+  X: {unit: g/L, initial: 1}
+  x: {unit: g/L, initial: 1}
+parameters:
+  k: {value: 1, unit: 1/h, source: test}
+inputs:
+  F: {unit: L/h, default: 0}
+balances:
+  X: "-k*X"
+  x: "-k*x"
+)";
+    auto m = model::LoadModelText(model + block, doc);
+    EXPECT_EQ(m->info().validity.bounds.size(), 2u) << doc;
+    EXPECT_EQ(m->info().validity.dossier.size(), 64u) << doc;
+  }
+}
+
 class ValidityCli : public Cli {
  protected:
   void SetUp() override {
