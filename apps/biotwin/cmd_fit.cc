@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,7 +47,7 @@ constexpr const char* kUsage =
     "--estimate accepts patterns ('mu_net.*': every weight of a network); --ridge mu_net.*=1e-3\n"
     "adds the L2 penalty 1e-3 * sum p^2 over the matching estimated parameters to J.\n"
     "--validate: held-out batches (same format as --data, scenarios from --validate-scenario,\n"
-    "else the single --scenario, else the model's defaults) simulated at the estimates, not\n"
+    "else the fitted batches' shared scenario or the model's defaults) simulated at the estimates, not\n"
     "refitted: RMSE, bias, normalised RMSE and a chi-square verdict per batch in the dossier,\n"
     "with the failure modes found (poor identifiability, correlations, residual trends, ...).\n"
     "--write-model writes a copy of MODEL with the fitted values (uncertainty = SE, source = the\n"
@@ -218,10 +219,15 @@ std::vector<estimate::Experiment> HeldOutExperiments(const Args& a, const estima
     return {};
   }
   const auto& info = problem.model->info();
+  // Scenarios: --validate-scenario, else the fitted batches' scenario when they share one.
   std::vector<std::string> scen = a.validate_scenarios;
-  if (scen.empty() && a.scenarios.size() == 1) scen = a.scenarios;
-  if (scen.empty() && a.scenarios.size() > 1) {
-    throw estimate::FitInputError("--validate: the fitted batches have one scenario each; give --validate-scenario for the held-out batches");
+  if (scen.empty()) {
+    std::set<std::string> used;
+    for (const auto& e : problem.experiments) used.insert(e.scenario.file);
+    if (used.size() > 1) {
+      throw estimate::FitInputError("--validate: the fitted batches have different scenarios; give --validate-scenario for the held-out batches");
+    }
+    if (!used.empty() && !used.begin()->empty()) scen.push_back(*used.begin());
   }
   if (!scen.empty() && scen.size() != 1 && scen.size() != a.validate.size()) {
     throw estimate::FitInputError("--validate-scenario: give one scenario for all held-out files or one per file (" +
@@ -433,7 +439,16 @@ int RunFit(const std::vector<std::string>& args) {
       std::printf("  profile %s: %s, 95%% [%.6g, %.6g] %s\n", p.name.c_str(),
                   p.identifiable ? "identifiable" : "not identifiable within the grid", p.ci_low, p.ci_high, p.unit.c_str());
     }
-    std::printf("wrote %s%s%s\n", a.out.c_str(), a.report.empty() ? "" : ", ", a.report.c_str());
+    for (const auto& v : dossier.validation) {
+      std::printf("  %s: %s, chi-square %.4g on %d points, p = %.3g\n", v.name.c_str(), v.verdict.c_str(), v.chi2, v.n,
+                  v.p_value);
+    }
+    if (dossier.validation.empty()) std::printf("  not validated on held-out batches (--validate)\n");
+    std::string kinds;
+    for (const auto& f : dossier.failure_modes) kinds += (kinds.empty() ? "" : ", ") + f.kind + " " + f.subject;
+    std::printf("  failure modes: %s\n", kinds.empty() ? "none found" : kinds.c_str());
+    std::printf("wrote %s%s%s%s%s\n", a.out.c_str(), a.report.empty() ? "" : ", ", a.report.c_str(),
+                a.write_model.empty() ? "" : ", ", a.write_model.c_str());
   }
   return kExitOk;
 }

@@ -176,6 +176,28 @@ TEST_F(ValidityCli, SimulateWarnsOutsideAndNotInside) {
   EXPECT_THAT(summary["warnings"][0].get<std::string>(), HasSubstr("state x left the validity domain"));
 }
 
+TEST_F(ValidityCli, ClosedLoopSimulateWarnsToo) {
+  const std::string scen = R"(biotwin_scenario: 1
+name: leak_pid
+until: 20 h
+control:
+  sample_time: 0.5 h
+  sensors:
+    xm: {signal: x}
+  loops:
+    - {name: xc, measurement: xm, setpoint: SP, output: F, pid: {kp: 1, ti: 2 h, action: reverse, limits: [0, FMAX]}}
+)";
+  Write("in.yaml", Replace(Replace(scen, "SP", "1.5"), "FMAX", "0.2"));
+  Write("out.yaml", Replace(Replace(scen, "SP", "3"), "FMAX", "1"));
+  auto inside = Run({"simulate", model_, "--scenario", Path("in.yaml"), "--out", Path("in.csv"), "--no-record", "--quiet"});
+  ASSERT_EQ(inside.code, 0) << inside.err;
+  EXPECT_THAT(inside.err, Not(HasSubstr("validity")));
+  // Holding x at 3 g/L needs F = k x = 0.3 g/(L*h): both leave the domain.
+  auto outside = Run({"simulate", model_, "--scenario", Path("out.yaml"), "--out", Path("out.csv"), "--no-record", "--quiet"});
+  ASSERT_EQ(outside.code, 0) << outside.err;
+  EXPECT_EQ(Count(outside.err, "left the validity domain"), 2) << outside.err;
+}
+
 TEST_F(ValidityCli, SimulateWithoutValiditySectionBehavesAsBefore) {
   const std::string plain = Write("plain.yaml", std::string(kModel).substr(0, std::string(kModel).find("validity:")));
   auto r = Run({"simulate", plain, "--until", "30", "--out", Path("p.csv"), "--quiet"});
