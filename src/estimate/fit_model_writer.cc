@@ -154,6 +154,14 @@ std::string WriteFittedModelText(const std::string& model_text, const std::strin
       const size_t pos = LineStart(model_text, static_cast<size_t>(it->first.Mark().pos));
       if (pos > begin && pos < end) end = pos;
     }
+    // The comment block directly above the section describes it: replaced with it.
+    while (begin > 0) {
+      const size_t prev = LineStart(model_text, begin - 1);
+      const std::string line = model_text.substr(prev, begin - prev);
+      const size_t first = line.find_first_not_of(" \t\r\n");
+      if (first != std::string::npos && line[first] != '#') break;
+      begin = prev;
+    }
     edits.push_back({begin, end, ""});
   }
   std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });

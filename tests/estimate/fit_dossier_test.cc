@@ -216,13 +216,25 @@ TEST_F(FitDossier, WrittenModelCarriesTheFitAndStartsAtTheOptimum) {
   EXPECT_TRUE(info.validity.bounds[1].is_input);
   // Refitting from the written model starts at the optimum and ends there.
   auto again = RunBiotwin({"fit", Path("fitted.yaml"), "--data", Path("train.csv"), "--estimate", "k", "--error",
-                           "x=0.05g/L", "--out", Path("FIT2.json"), "--quiet"}, dir_);
+                           "x=0.05g/L", "--out", Path("FIT2.json"), "--write-model", Path("fitted2.yaml"), "--quiet"},
+                          dir_);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(again.err, "");  // the fitted batch lies inside the domain: no warning
   const json j2 = json::parse(ReadText(Path("FIT2.json")));
   EXPECT_NEAR(j2["starts"][0]["start"]["k"].get<double>(), k, 1e-9 * k);
   EXPECT_NEAR(j2["parameters"][0]["value"].get<double>(), k, 1e-6 * k);
   EXPECT_LE(j2["starts"][0]["iterations"].get<int>(), 2);
+  // Writing again replaces the validity section (and its comment) instead of adding one.
+  const std::string text2 = ReadText(Path("fitted2.yaml"));
+  auto count = [&](const std::string& what) {
+    int n = 0;
+    for (size_t pos = text2.find(what); pos != std::string::npos; pos = text2.find(what, pos + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\nvalidity:\n"), 1);
+  EXPECT_EQ(count("# Validity domain of the fit"), 1);
+  EXPECT_EQ(model::LoadModelFile(Path("fitted2.yaml"))->info().validity.dossier,
+            model::Sha256Hex(ReadText(Path("FIT2.json"))));
 }
 
 TEST_F(FitDossier, FitWarnsWhenItsStartLeavesTheModelsDomain) {
