@@ -82,7 +82,9 @@ json FitJson(const estimate::FitProblem& problem, const estimate::FitResult& r, 
     j["correlation"] = {{"parameters", names}, {"matrix", corr}};
     j["covariance"] = {{"parameters", names}, {"matrix", cov},
                        {"note", "in parameter units; row/column order as 'parameters'"}};
-    j["fisher_information"] = {{"status", r.fisher_condition},
+    json weakest = json::object();
+    for (size_t k = 0; k < r.fisher_weakest_direction.size() && k < names.size(); ++k) weakest[names[k]] = Num(r.fisher_weakest_direction[k]);
+    j["fisher_information"] = {{"status", r.fisher_condition}, {"weakest_direction", weakest},
                                {"condition_number", Num(r.fisher_condition_number)},
                                {"interval_method", r.sigma_known ? "normal (sigma known)" : "Student t with N - p degrees of freedom, covariance scaled by J/(N - p)"}};
     j["residual_variance"] = Num(r.residual_variance);

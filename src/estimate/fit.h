@@ -92,6 +92,9 @@ struct FitResult {
   double chi2_p_value = model::kNaN;       // P(chi2_dof >= J), meaningful when sigma is known
   std::string fisher_condition;            // "ok" or why the covariance is unreliable
   double fisher_condition_number = model::kNaN;
+  // The least determined direction: unit eigenvector of the smallest eigenvalue of the Fisher
+  // information in relative parameter changes (dp_k / |p_k|), one entry per free parameter.
+  std::vector<double> fisher_weakest_direction;
   std::vector<ParameterEstimate> parameters;
   std::vector<std::vector<double>> covariance, correlation;
   std::vector<ProfileResult> profiles;

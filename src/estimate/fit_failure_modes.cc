@@ -86,9 +86,22 @@ std::vector<FailureMode> FindFailureModes(const FitProblem& problem, const FitRe
                    "the data cannot bound " + pr.name + " on at least one side (practically non-identifiable)"});
   }
   if (r.fisher_condition != "ok") {
-    out.push_back({"singular_fisher", "Fisher information",
-                   "condition number " + Num(r.fisher_condition_number),
-                   "some combination of the free parameters has no effect on the fitted signals; fix or remove one of them"});
+    // The parameters that move along the undetermined direction (relative changes).
+    std::string subject, direction;
+    for (size_t k = 0; k < r.fisher_weakest_direction.size() && k < r.parameters.size(); ++k) {
+      const double c = r.fisher_weakest_direction[k];
+      if (!(std::fabs(c) > 0.1)) continue;
+      subject += (subject.empty() ? "" : ", ") + r.parameters[k].name;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%+.3f", c);
+      direction += (direction.empty() ? "" : ", ") + r.parameters[k].name + " " + buf;
+    }
+    out.push_back({"singular_fisher", subject.empty() ? "Fisher information" : subject,
+                   "Fisher information singular (condition number " + Num(r.fisher_condition_number) +
+                       "); changing the parameters together in relative steps (" + direction +
+                       ") leaves the fitted signals unchanged",
+                   "only a combination of " + subject + " is determined by these data; fix all but one of them or "
+                   "add data that separate them"});
   }
   for (size_t a = 0; a < r.correlation.size(); ++a) {
     for (size_t b = a + 1; b < r.correlation.size(); ++b) {

@@ -85,6 +85,15 @@ void AnalyseOptimum(const FitResiduals& residuals, const std::vector<double>& r,
   result->fisher_condition = singular ? "singular Fisher information: the data do not determine every free parameter "
                                         "(a parameter has no effect or a combination is unidentifiable); see the profiles"
                                       : "ok";
+  {  // weakest direction in relative changes: D F D with D = diag(|p|)
+    Eigen::VectorXd d(np);
+    for (int k = 0; k < np; ++k) d(k) = std::max(std::fabs(result->parameters[k].value), 1e-300);
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> rel(d.asDiagonal() * fim * d.asDiagonal());
+    Eigen::Index weakest = 0;
+    rel.eigenvalues().minCoeff(&weakest);
+    const Eigen::VectorXd v = rel.eigenvectors().col(weakest);
+    result->fisher_weakest_direction.assign(v.data(), v.data() + np);
+  }
   const double scale = result->sigma_known ? 1.0 : result->residual_variance;
   double q = model::kNaN;
   if (result->sigma_known) {
