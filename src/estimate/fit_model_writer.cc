@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,81 @@ size_t LineEnd(const std::string& text, size_t pos) {
   return nl == std::string::npos ? text.size() : nl + 1;
 }
 
+// The closing '}' of the flow map that `from` lies inside (outside quotes and nested brackets);
+// text.size() if there is none.
+size_t FlowClose(const std::string& text, size_t from) {
+  int depth = 0;
+  for (size_t i = from; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"' || c == '\'') {
+      i = ScalarEnd(text, i, true) - 1;
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if (c == '}' || c == ']') {
+      if (depth == 0 && c == '}') return i;
+      --depth;
+    }
+  }
+  return text.size();
+}
+
+// The position of the last key or scalar inside `node` (its last line).
+size_t LastPos(const YAML::Node& node) {
+  size_t last = static_cast<size_t>(std::max(0, node.Mark().pos));
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      last = std::max({last, static_cast<size_t>(std::max(0, it->first.Mark().pos)), LastPos(it->second)});
+    }
+  } else if (node.IsSequence()) {
+    for (auto it = node.begin(); it != node.end(); ++it) last = std::max(last, LastPos(*it));
+  }
+  return last;
+}
+
+// Network weights NET.SHORT go into `networks.NET.values` (a flow map replacing the earlier
+// values, which are kept for the weights not estimated).
+void EditNetworkValues(const std::string& text, const std::string& file, const std::string& net, const YAML::Node& node,
+                       const std::vector<std::pair<std::string, std::string>>& fitted, std::vector<Edit>* edits) {
+  if (!node.IsMap()) throw FitInputError("--write-model: " + file + ": network '" + net + "' is not a mapping");
+  std::vector<std::pair<std::string, std::string>> merged;
+  const YAML::Node values = node["values"];
+  if (values && values.IsMap()) {
+    for (auto it = values.begin(); it != values.end(); ++it) merged.push_back({it->first.Scalar(), it->second.Scalar()});
+  }
+  for (const auto& [key, value] : fitted) {
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == merged.end()) merged.push_back({key, value});
+    else it->second = value;
+  }
+  std::string flow = "{";
+  for (size_t k = 0; k < merged.size(); ++k) flow += (k ? ", " : "") + merged[k].first + ": " + merged[k].second;
+  flow += "}";
+  const size_t start = static_cast<size_t>(node.Mark().pos);
+  const bool net_flow = start < text.size() && text[start] == '{';
+  if (values) {
+    size_t key_end = 0;  // just after "values:"
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.Scalar() == "values") key_end = text.find(':', static_cast<size_t>(it->first.Mark().pos)) + 1;
+    }
+    const size_t vpos = static_cast<size_t>(values.Mark().pos);
+    size_t end;
+    if (vpos < text.size() && text[vpos] == '{') {
+      end = FlowClose(text, vpos + 1) + 1;
+    } else {
+      end = LineEnd(text, LastPos(values));
+      if (end > 0 && text[end - 1] == '\n') --end;
+    }
+    edits->push_back({key_end, end, " " + flow});
+  } else if (net_flow) {
+    edits->push_back({FlowClose(text, start + 1), FlowClose(text, start + 1), ", values: " + flow});
+  } else {
+    size_t at = LineEnd(text, LastPos(node));
+    if (at > 0 && text[at - 1] == '\n') --at;
+    edits->push_back({at, at, "\n" + std::string(node.Mark().column, ' ') + "values: " + flow});
+  }
+}
+
 // Edits of one parameter entry: replaced values for existing keys, new keys appended.
 void EditParameter(const std::string& text, const std::string& file, const std::string& name,
                    const YAML::Node& node, const std::vector<std::pair<std::string, std::string>>& values,
@@ -94,26 +170,13 @@ void EditParameter(const std::string& text, const std::string& file, const std::
   }
   if (added.empty()) return;
   if (flow) {
-    // Before the closing brace of the entry (after the last edited scalar, outside quotes and
-    // nested brackets).
-    size_t i = std::max(last_end, start + 1);
-    int depth = 0;
-    for (; i < text.size(); ++i) {
-      const char c = text[i];
-      if (c == '"' || c == '\'') { i = ScalarEnd(text, i, true) - 1; continue; }
-      if (c == '{' || c == '[') ++depth;
-      if (c == '}' || c == ']') {
-        if (depth == 0 && c == '}') break;
-        --depth;
-      }
-    }
+    // Before the closing brace of the entry (after the last edited scalar).
+    const size_t i = FlowClose(text, std::max(last_end, start + 1));
     if (i >= text.size()) throw FitInputError("--write-model: " + file + ": cannot find the end of parameter '" + name + "'");
     edits->push_back({i, i, added});
   } else {
-    // After the last line of the block entry (the last child's line).
-    size_t last_line = 0;
-    for (auto it = node.begin(); it != node.end(); ++it) last_line = std::max(last_line, static_cast<size_t>(it->second.Mark().pos));
-    size_t at = LineEnd(text, last_line);
+    // After the last line of the block entry.
+    size_t at = LineEnd(text, LastPos(node));
     if (at > 0 && text[at - 1] == '\n') --at;
     edits->push_back({at, at, added});
   }
@@ -130,21 +193,32 @@ std::string WriteFittedModelText(const std::string& model_text, const std::strin
   } catch (const YAML::Exception& e) {
     throw FitInputError("--write-model: " + model_file + ": " + e.what());
   }
-  const YAML::Node params = root["parameters"];
+  const YAML::Node& croot = root;  // const access: no nodes created by lookups
+  const YAML::Node params = croot["parameters"];
   std::vector<Edit> edits;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> network_values;
   for (const auto& p : result.parameters) {
-    const YAML::Node node = params ? params[p.name] : YAML::Node();
-    if (!node) {
-      throw FitInputError("--write-model: parameter '" + p.name + "' is not written in the 'parameters:' section of " +
-                          model_file + " (network weights and generated parameters cannot be written back yet)");
+    const bool in_parameters = params && params.IsMap() && params[p.name];
+    if (!in_parameters) {
+      const size_t dot = p.name.find('.');
+      const YAML::Node nets = croot["networks"];
+      if (dot != std::string::npos && nets && nets[p.name.substr(0, dot)]) {
+        network_values[p.name.substr(0, dot)].push_back({p.name.substr(dot + 1), Number(p.value)});
+        continue;
+      }
+      throw FitInputError("--write-model: parameter '" + p.name + "' is neither in the 'parameters:' section nor a network weight of " +
+                          model_file);
     }
     std::vector<std::pair<std::string, std::string>> values = {{"value", Number(p.value)}};
     if (std::isfinite(p.se)) values.push_back({"uncertainty", Number(p.se)});
     values.push_back({"source", Quoted(source)});
-    EditParameter(model_text, model_file, p.name, node, values, &edits);
+    EditParameter(model_text, model_file, p.name, params[p.name], values, &edits);
+  }
+  for (const auto& [net, values] : network_values) {
+    EditNetworkValues(model_text, model_file, net, croot["networks"][net], values, &edits);
   }
   // An earlier validity section is replaced.
-  if (root["validity"]) {
+  if (croot["validity"]) {
     size_t begin = model_text.size(), end = model_text.size();
     for (auto it = root.begin(); it != root.end(); ++it) {
       const size_t pos = static_cast<size_t>(it->first.Mark().pos);

@@ -242,6 +242,35 @@ TEST_F(FitDossier, WrittenModelCarriesTheFitAndStartsAtTheOptimum) {
             model::Sha256Hex(ReadText(Path("FIT2.json"))));
 }
 
+TEST_F(FitDossier, WrittenModelCarriesFittedNetworkWeights) {
+  // The rate constant as a (linear, softplus) network of x: its weights go to networks.k_net.values.
+  WriteText(Path("net.yaml"), R"(biotwin: 1
+model: {name: netdecay, version: 1.0.0}
+states:
+  x: {unit: g/L, initial: 5}
+networks:
+  k_net:
+    inputs:
+      - {expr: x, unit: g/L, range: [0, 5]}
+    hidden: []
+    output: {unit: 1/h, transform: softplus, scale: 0.2}
+balances:
+  x: "-k_net*x"
+)");
+  auto r = Fit({"--write-model", Path("net_fit.yaml")}, "net.yaml", "k_net.*");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = FitJson();
+  const auto fitted = model::LoadModelFile(Path("net_fit.yaml"));
+  const auto& info = fitted->info();
+  ASSERT_EQ(j["parameters"].size(), 2u);
+  for (const auto& p : j["parameters"]) {
+    const int k = info.ParameterIndex(p["name"].get<std::string>());
+    ASSERT_GE(k, 0) << p["name"];
+    EXPECT_NEAR(info.parameters[k].value, p["value"].get<double>(), 1e-9 * std::fabs(p["value"].get<double>()));
+  }
+  EXPECT_THAT(ReadText(Path("net_fit.yaml")), HasSubstr("    values: {"));
+}
+
 TEST_F(FitDossier, FitWarnsWhenItsStartLeavesTheModelsDomain) {
   ASSERT_EQ(Fit({"--write-model", Path("fitted.yaml")}).code, 0);
   // Data to 20 h: the decay goes below the 6 h range of the first fit.
