@@ -92,6 +92,14 @@ int RunCheck(const std::vector<std::string>& args) {
                             : ("when " + e.condition_text).c_str());
       }
     }
+    if (!info.validity.empty()) {
+      std::printf("\nvalidity domain (%s; runs leaving it are warned about):\n", info.validity.fit.c_str());
+      for (const auto& b : info.validity.bounds) {
+        const auto& unit = b.is_input ? info.inputs[b.index].unit : info.states[b.index].unit;
+        std::printf("  %-10s %-6s [%s, %s] %s\n", b.name.c_str(), b.is_input ? "input" : "state",
+                    model::FormatNumber(b.lower).c_str(), model::FormatNumber(b.upper).c_str(), U(unit).c_str());
+      }
+    }
     if (!scenario_path.empty()) {
       auto sc = sim::LoadScenarioFile(scenario_path, info);
       std::printf("\nscenario %s: OK (%zu input profiles, %zu events, until %s %s)\n", sc.name.c_str(),

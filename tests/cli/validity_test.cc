@@ -198,6 +198,14 @@ control:
   EXPECT_EQ(Count(outside.err, "left the validity domain"), 2) << outside.err;
 }
 
+TEST_F(ValidityCli, CheckListsTheDomain) {
+  auto r = Run({"check", model_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("validity domain (fit abc (FIT.json); runs leaving it are warned about):"));
+  EXPECT_THAT(r.out, HasSubstr("[0.3, 2] g/L"));
+  EXPECT_THAT(r.out, HasSubstr("[0, 0.2] g/(L*h)"));
+}
+
 TEST_F(ValidityCli, SimulateWithoutValiditySectionBehavesAsBefore) {
   const std::string plain = Write("plain.yaml", std::string(kModel).substr(0, std::string(kModel).find("validity:")));
   auto r = Run({"simulate", plain, "--until", "30", "--out", Path("p.csv"), "--quiet"});
