@@ -180,9 +180,10 @@ NmpcStep NmpcController::Solve(double t, const std::vector<double>& x, int max_i
   } else {
     have_solution_ = have_multipliers_ = false;
   }
+  const std::string limit = budget < 0 ? "no time limit" : "budget " + model::FormatNumber(budget) + " s";
   std::string why = std::string("the solve ended '") + StatusName(step.status) + "' after " +
-                    model::FormatNumber(step.solve_seconds) + " s (budget " + model::FormatNumber(budget) +
-                    " s, " + std::to_string(out.iterations) + " iterations)";
+                    model::FormatNumber(step.solve_seconds) + " s (" + limit + ", " + std::to_string(out.iterations) +
+                    " iterations)";
   const auto& tu = problem_.model->info().time_unit.text;
   const int j = have_plan_ ? static_cast<int>(std::floor((t - plan_start_) / period_ + 1e-9)) : -1;
   if (have_plan_ && j >= 0 && j < N) {
