@@ -17,9 +17,28 @@ using Ipopt::Number;
 
 class ShootingTnlp : public Ipopt::TNLP {
  public:
-  ShootingTnlp(ShootingNlp& nlp, const std::vector<double>& w0, double max_seconds, bool exact_hessian)
-      : nlp_(nlp), w0_(w0), max_seconds_(max_seconds), exact_hessian_(exact_hessian),
-        start_(std::chrono::steady_clock::now()) {}
+  ShootingTnlp(ShootingNlp& nlp, bool exact_hessian) : nlp_(nlp), exact_hessian_(exact_hessian) {}
+
+  // Starts a solve: start point, optional multipliers, wall-clock limit (0: none).
+  void Begin(const std::vector<double>& w0, const NlpMultipliers* y0, double max_seconds) {
+    w0_ = &w0;
+    y0_ = y0;
+    max_seconds_ = max_seconds;
+    start_ = std::chrono::steady_clock::now();
+    timed_out_ = false;
+    solver_return_ = Ipopt::UNASSIGNED;
+    out_.status = NlpStatus::kFailed;
+    out_.ipopt_status.clear();
+    out_.iterations = 0;
+    out_.objective = 0.0;
+    out_.primal_infeasibility = out_.dual_infeasibility = out_.wall_seconds = 0.0;
+    out_.w.clear();
+    out_.multipliers.z_lower.clear();
+    out_.multipliers.z_upper.clear();
+    out_.multipliers.lambda.clear();
+    out_.last_evaluation_error.clear();
+    out_.function_evaluations = out_.jacobian_evaluations = out_.hessian_evaluations = 0;
+  }
 
   bool get_nlp_info(Index& n, Index& m, Index& nnz_jac, Index& nnz_h, IndexStyleEnum& style) override {
     n = nlp_.num_variables();
@@ -33,8 +52,20 @@ class ShootingTnlp : public Ipopt::TNLP {
     nlp_.Bounds(xl, xu, gl, gu);
     return true;
   }
-  bool get_starting_point(Index n, bool init_x, Number* x, bool, Number*, Number*, Index, bool, Number*) override {
-    if (init_x) std::copy(w0_.begin(), w0_.end(), x);
+  bool get_starting_point(Index n, bool init_x, Number* x, bool init_z, Number* z_l, Number* z_u, Index m,
+                          bool init_lambda, Number* lambda) override {
+    if (init_x) std::copy(w0_->begin(), w0_->end(), x);
+    const bool have = y0_ != nullptr && static_cast<Index>(y0_->z_lower.size()) == n &&
+                      static_cast<Index>(y0_->z_upper.size()) == n && static_cast<Index>(y0_->lambda.size()) == m;
+    if (init_z) {
+      if (!have) return false;
+      std::copy(y0_->z_lower.begin(), y0_->z_lower.end(), z_l);
+      std::copy(y0_->z_upper.begin(), y0_->z_upper.end(), z_u);
+    }
+    if (init_lambda) {
+      if (!have) return false;
+      std::copy(y0_->lambda.begin(), y0_->lambda.end(), lambda);
+    }
     return true;
   }
   bool eval_f(Index, const Number* x, bool, Number& f) override {
@@ -71,7 +102,7 @@ class ShootingTnlp : public Ipopt::TNLP {
     ++out_.hessian_evaluations;
     return nlp_.HessianValues(x, obj_factor, lambda, v, &out_.last_evaluation_error);
   }
-  bool intermediate_callback(Ipopt::AlgorithmMode, Index iter, Number, Number inf_pr, Number inf_du, Number,
+  bool intermediate_callback(Ipopt::AlgorithmMode, Index iter, Number, Number, Number, Number,
                              Number, Number, Number, Number, Index, const Ipopt::IpoptData*,
                              Ipopt::IpoptCalculatedQuantities*) override {
     out_.iterations = iter;
@@ -81,10 +112,15 @@ class ShootingTnlp : public Ipopt::TNLP {
     }
     return true;
   }
-  void finalize_solution(Ipopt::SolverReturn status, Index n, const Number* x, const Number*, const Number*,
-                         Index, const Number*, const Number*, Number obj, const Ipopt::IpoptData*,
-                         Ipopt::IpoptCalculatedQuantities* cq) override {
+  void finalize_solution(Ipopt::SolverReturn status, Index n, const Number* x, const Number* z_l,
+                         const Number* z_u, Index m, const Number*, const Number* lambda, Number obj,
+                         const Ipopt::IpoptData*, Ipopt::IpoptCalculatedQuantities* cq) override {
     out_.w.assign(x, x + n);
+    if (z_l && z_u && lambda) {
+      out_.multipliers.z_lower.assign(z_l, z_l + n);
+      out_.multipliers.z_upper.assign(z_u, z_u + n);
+      out_.multipliers.lambda.assign(lambda, lambda + m);
+    }
     out_.objective = obj;
     if (cq) {
       out_.primal_infeasibility = cq->unscaled_curr_nlp_constraint_violation(Ipopt::NORM_MAX);
@@ -96,14 +132,16 @@ class ShootingTnlp : public Ipopt::TNLP {
   double Elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
+  bool exact_hessian() const { return exact_hessian_; }
   IpoptOutcome out_;
   bool timed_out_ = false;
   Ipopt::SolverReturn solver_return_ = Ipopt::UNASSIGNED;
 
  private:
   ShootingNlp& nlp_;
-  std::vector<double> w0_;
-  double max_seconds_;
+  const std::vector<double>* w0_ = nullptr;
+  const NlpMultipliers* y0_ = nullptr;
+  double max_seconds_ = 0.0;
   bool exact_hessian_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -148,44 +186,106 @@ const char* IpoptName(Ipopt::ApplicationReturnStatus s) {
 
 }  // namespace
 
-IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings) {
-  Ipopt::SmartPtr<ShootingTnlp> tnlp = new ShootingTnlp(nlp, w0, settings.max_seconds, settings.hessian != HessianMethod::kLimitedMemory);
-  Ipopt::SmartPtr<Ipopt::IpoptApplication> app = IpoptApplicationFactory();
-  app->RethrowNonIpoptException(false);
-  auto& o = *app->Options();
-  o.SetIntegerValue("print_level", settings.print_level);
-  o.SetStringValue("sb", "yes");  // no banner
-  if (settings.hessian == HessianMethod::kLimitedMemory) {
-    o.SetStringValue("hessian_approximation", "limited-memory");
-    o.SetIntegerValue("limited_memory_max_history", 20);
-    // SR1 updates cope with the indefinite Lagrangian Hessian of multiple shooting far better
-    // than BFGS (Park-Ramirez N = 20: converges in about 300 iterations; BFGS stalls).
-    o.SetStringValue("limited_memory_update_type", "sr1");
+struct IpoptSession::Impl {
+  ShootingNlp& nlp;
+  Ipopt::SmartPtr<ShootingTnlp> tnlp;
+  Ipopt::SmartPtr<Ipopt::IpoptApplication> app;
+  HessianMethod hessian = HessianMethod::kExact;
+  bool solved_once = false;  // the application holds this NLP's structure (ReOptimizeTNLP)
+
+  explicit Impl(ShootingNlp& n) : nlp(n) {}
+
+  // A fresh application (first solve, or after IPOPT failed internally).
+  bool Create(HessianMethod h, int print_level) {
+    hessian = h;
+    tnlp = new ShootingTnlp(nlp, h != HessianMethod::kLimitedMemory);
+    app = IpoptApplicationFactory();
+    app->RethrowNonIpoptException(false);
+    solved_once = false;
+    auto& o = *app->Options();
+    o.SetIntegerValue("print_level", print_level);
+    o.SetStringValue("sb", "yes");  // no banner
+    if (h == HessianMethod::kLimitedMemory) {
+      o.SetStringValue("hessian_approximation", "limited-memory");
+      o.SetIntegerValue("limited_memory_max_history", 20);
+      // SR1 updates cope with the indefinite Lagrangian Hessian of multiple shooting far better
+      // than BFGS (Park-Ramirez N = 20: converges in about 300 iterations; BFGS stalls).
+      o.SetStringValue("limited_memory_update_type", "sr1");
+    }
+    return app->Initialize() == Ipopt::Solve_Succeeded;
   }
+};
+
+IpoptSession::IpoptSession(ShootingNlp& nlp) : impl_(std::make_unique<Impl>(nlp)) {}
+IpoptSession::~IpoptSession() = default;
+
+const IpoptOutcome& IpoptSession::Solve(const std::vector<double>& w0, const NlpMultipliers* y0,
+                                        const IpoptSettings& settings) {
+  Impl& s = *impl_;
+  if (!Ipopt::IsValid(s.app) || s.hessian != settings.hessian) {
+    if (!s.Create(settings.hessian, settings.print_level)) {
+      s.app = nullptr;
+      s.tnlp->Begin(w0, y0, settings.max_seconds);
+      s.tnlp->out_.w = w0;
+      s.tnlp->out_.status = NlpStatus::kFailed;
+      s.tnlp->out_.ipopt_status = "Invalid_Option";
+      return s.tnlp->out_;
+    }
+  }
+  auto& o = *s.app->Options();
+  o.SetIntegerValue("print_level", settings.print_level);
   o.SetNumericValue("tol", settings.tolerance);
   o.SetNumericValue("acceptable_tol", std::max(1e-6, 100 * settings.tolerance));
   o.SetIntegerValue("acceptable_iter", 10);
   o.SetIntegerValue("max_iter", settings.max_iterations);
-  if (settings.max_cpu_seconds > 0) o.SetNumericValue("max_cpu_time", settings.max_cpu_seconds);
-  if (settings.warm_start) {
+  o.SetNumericValue("max_cpu_time", settings.max_cpu_seconds > 0 ? settings.max_cpu_seconds : 1e6);
+  o.SetIntegerValue("mumps_mem_percent", settings.lean_linear_solver ? 5 : 1000);
+  o.SetIntegerValue("mumps_scaling", settings.lean_linear_solver ? 0 : 77);
+  const bool dual = settings.warm_start_multipliers && y0 != nullptr;
+  // Every option a previous solve may have changed is set again (the application keeps them).
+  o.SetStringValue("warm_start_init_point", dual ? "yes" : "no");
+  if (dual) {
+    o.SetNumericValue("mu_init", settings.warm_mu_init);
+    for (const char* k : {"warm_start_bound_push", "warm_start_bound_frac", "warm_start_slack_bound_push",
+                          "warm_start_slack_bound_frac", "warm_start_mult_bound_push"}) {
+      o.SetNumericValue(k, 1e-6);
+    }
+  } else if (settings.warm_start) {
     o.SetNumericValue("mu_init", 1e-4);
     o.SetNumericValue("bound_push", 1e-6);
     o.SetNumericValue("bound_frac", 1e-6);
+  } else {
+    o.SetNumericValue("mu_init", 0.1);  // IPOPT's defaults
+    o.SetNumericValue("bound_push", 1e-2);
+    o.SetNumericValue("bound_frac", 1e-2);
   }
-  IpoptOutcome out;
-  if (app->Initialize() != Ipopt::Solve_Succeeded) {
-    out.status = NlpStatus::kFailed;
-    out.ipopt_status = "Invalid_Option";
-    return out;
-  }
-  const Ipopt::ApplicationReturnStatus s = app->OptimizeTNLP(tnlp);
-  out = tnlp->out_;
+  o.SetStringValue("warm_start_same_structure", s.solved_once ? "yes" : "no");
+  s.tnlp->Begin(w0, y0, settings.max_seconds);
+  const Ipopt::SmartPtr<Ipopt::TNLP> tnlp = Ipopt::GetRawPtr(s.tnlp);
+  const Ipopt::ApplicationReturnStatus st = s.solved_once ? s.app->ReOptimizeTNLP(tnlp) : s.app->OptimizeTNLP(tnlp);
+  IpoptOutcome& out = s.tnlp->out_;
   if (out.w.empty()) out.w = w0;
-  out.status = Translate(s, tnlp->timed_out_);
-  out.ipopt_status = IpoptName(s);
-  out.wall_seconds = tnlp->Elapsed();
-  if (Ipopt::IsValid(app->Statistics())) out.iterations = app->Statistics()->IterationCount();
+  out.status = Translate(st, s.tnlp->timed_out_);
+  out.ipopt_status = IpoptName(st);
+  out.wall_seconds = s.tnlp->Elapsed();
+  if (Ipopt::IsValid(s.app->Statistics())) out.iterations = s.app->Statistics()->IterationCount();
+  // Internal failures may leave the application half set up: start afresh next time.
+  const bool internal = st == Ipopt::Invalid_Problem_Definition || st == Ipopt::Invalid_Option ||
+                        st == Ipopt::Unrecoverable_Exception || st == Ipopt::NonIpopt_Exception_Thrown ||
+                        st == Ipopt::Insufficient_Memory || st == Ipopt::Internal_Error ||
+                        st == Ipopt::Not_Enough_Degrees_Of_Freedom || st == Ipopt::Invalid_Number_Detected;
+  if (internal) {
+    s.solved_once = false;
+    s.app = nullptr;
+  } else {
+    s.solved_once = true;
+  }
   return out;
+}
+
+IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings) {
+  IpoptSession session(nlp);
+  return session.Solve(w0, nullptr, settings);
 }
 
 const char* StatusName(NlpStatus s) {

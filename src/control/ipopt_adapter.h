@@ -1,8 +1,11 @@
-// Solves a multiple-shooting NLP with IPOPT (interior point, MUMPS, limited-memory quasi-Newton
-// Hessian). The IPOPT headers stay inside ipopt_adapter.cc.
+// Solves a multiple-shooting NLP with IPOPT (interior point, MUMPS; exact, Gauss-Newton or
+// limited-memory quasi-Newton Hessian). IpoptSession keeps one IPOPT application across solves of
+// the same NLP structure (receding horizon); SolveWithIpopt is a one-off solve. The IPOPT headers
+// stay inside ipopt_adapter.cc.
 #ifndef BIOTWIN_CONTROL_IPOPT_ADAPTER_H_
 #define BIOTWIN_CONTROL_IPOPT_ADAPTER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,21 @@ struct IpoptSettings {
   // quasi-Newton (SR1) approximation, or Gauss-Newton (see HessianMethod).
   HessianMethod hessian = HessianMethod::kExact;
   double max_cpu_seconds = 0.0;  // IPOPT max_cpu_time (0: none)
+  // Primal-dual warm start (receding horizon): start from the given multipliers too (IPOPT
+  // warm_start_init_point) with a small initial barrier `warm_mu_init`, and keep the start point
+  // almost where it is (warm-start bound pushes 1e-6 instead of 1e-2).
+  bool warm_start_multipliers = false;
+  double warm_mu_init = 1e-4;
+  // Lean MUMPS settings for small KKT systems solved again and again (NMPC): 5 % workspace
+  // margin instead of IPOPT's 1000 % (far less memory to allocate and fault in per factorisation;
+  // IPOPT enlarges it when MUMPS runs short) and no MUMPS scaling of the KKT matrix.
+  bool lean_linear_solver = false;
+};
+
+// Multipliers in IPOPT's convention: bound multipliers per variable (z_lower >= 0, z_upper >= 0)
+// and constraint multipliers per row (lambda).
+struct NlpMultipliers {
+  std::vector<double> z_lower, z_upper, lambda;
 };
 
 enum class NlpStatus {
@@ -43,11 +61,32 @@ struct IpoptOutcome {
   double dual_infeasibility = 0.0;
   double wall_seconds = 0.0;
   std::vector<double> w;     // final point (last iterate when not solved)
+  NlpMultipliers multipliers;  // at w (empty when IPOPT reported no final point)
   std::string last_evaluation_error;
   long function_evaluations = 0, jacobian_evaluations = 0, hessian_evaluations = 0;
 };
 
 IpoptOutcome SolveWithIpopt(ShootingNlp& nlp, const std::vector<double>& w0, const IpoptSettings& settings);
+
+// One IPOPT application for a sequence of solves of `nlp`, whose structure (sizes, sparsity,
+// which variables are fixed) must not change between them; bounds, the fixed values (x0) and the
+// start point may. The first Solve sets everything up, later ones reuse the application, the
+// problem's structure and its memory (IPOPT ReOptimizeTNLP). `nlp` must outlive the session.
+class IpoptSession {
+ public:
+  explicit IpoptSession(ShootingNlp& nlp);
+  ~IpoptSession();
+  IpoptSession(const IpoptSession&) = delete;
+  IpoptSession& operator=(const IpoptSession&) = delete;
+
+  // Solves from w0 and, with settings.warm_start_multipliers, from the multipliers y0 (sized as
+  // NlpMultipliers of this NLP). The outcome's vectors are reused between calls.
+  const IpoptOutcome& Solve(const std::vector<double>& w0, const NlpMultipliers* y0, const IpoptSettings& settings);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Plain-language meaning of a status ("the constraints could not be satisfied ...").
 std::string ExplainStatus(NlpStatus status);

@@ -71,14 +71,33 @@ class NmpcController {
   // Computes the controls to apply over [t, t + sampling_period()) from state x (model states).
   NmpcStep Step(double t, const std::vector<double>& x);
 
+  // Preparation before the run (as a real NMPC computes its first plan before the batch starts):
+  // solves the problem at (t0, x0) from the recipe, cold and to convergence, and keeps the
+  // solution as the warm start of the first Step at t0 (which then solves again from the state
+  // it is given). Optional: without it, the first Step solves cold. Returns the record of the
+  // cold solve (its time is the cold-start cost).
+  NmpcStep Prepare(double t0, const std::vector<double>& x0);
+
  private:
-  NmpcStep Solve(double t, const std::vector<double>& x);
+  // budget: wall-clock seconds (0: no time, the step falls back; negative: no limit).
+  NmpcStep Solve(double t, const std::vector<double>& x, int max_iterations, double budget);
+  // Simulates the controls of iterate w from the current state into w_sim_ and checks the path
+  // and terminal constraints on the result (to feasibility_tolerance).
+  bool SimulatedPlanIsFeasible(const double* w);
+  // Keeps IPOPT's final point and multipliers as the start of the next step.
+  void KeepIterate(const IpoptOutcome& out, double t);
   OcpProblem problem_;
   NmpcOptions options_;
   std::function<std::vector<double>(double)> recipe_;
   std::unique_ptr<ShootingNlp> nlp_;
+  std::unique_ptr<IpoptSession> session_;  // one IPOPT application for all steps
   double period_ = 0.0;
   std::vector<double> w_;            // warm start / last solution
+  NlpMultipliers y_;                 // its multipliers (when have_multipliers_)
+  bool have_multipliers_ = false;
+  std::string scratch_error_;
+  std::vector<double> w_sim_;        // SimulatedPlanIsFeasible
+  ControlPlan sim_plan_;
   bool have_solution_ = false;       // w_ holds a solution (possibly infeasible) to shift
   double solution_start_ = 0.0;      // the step time w_ was computed for
   ControlPlan plan_;                 // last feasible plan

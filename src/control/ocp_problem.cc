@@ -149,7 +149,8 @@ void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& 
                 OcpSolverOptions* s) {
   auto entries = r.Entries(node, "solver", {"tolerance", "max_iterations", "max_time", "rtol", "atol",
                                             "mesh_refinements", "check_points", "print_level", "hessian",
-                                            "regularization", "sensitivity_error_control", "max_steps"});
+                                            "regularization", "sensitivity_error_control", "max_steps",
+                                            "integrator", "steps_per_interval"});
   for (auto& [k, v] : entries) {
     const std::string f = "solver." + k;
     if (k == "hessian") {
@@ -162,6 +163,19 @@ void ReadSolver(const YamlReader& r, const YAML::Node& node, const model::Unit& 
     }
     if (k == "sensitivity_error_control") {
       s->sens_error_control = r.Bool(v, f);
+      continue;
+    }
+    if (k == "integrator") {
+      const std::string m = r.String(v, f);
+      if (m == "bdf") s->integrator = sim::ShootingMethod::kBdf;
+      else if (m == "rk4") s->integrator = sim::ShootingMethod::kRk4;
+      else r.Fail(v, f, "'" + m + "' is not an integrator: bdf (CVODES, error-controlled) or rk4 (fixed steps)");
+      continue;
+    }
+    if (k == "steps_per_interval") {
+      const double n = r.Number(v, f);
+      if (!(n >= 1 && n <= 10000 && n == std::floor(n))) r.Fail(v, f, "must be a whole number from 1 to 10000");
+      s->steps_per_interval = static_cast<int>(n);
       continue;
     }
     if (k == "regularization") {

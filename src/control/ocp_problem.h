@@ -13,6 +13,7 @@
 #include "model/expr_ast.h"
 #include "model/model.h"
 #include "model/yaml_util.h"
+#include "sim/shooting_sensitivity.h"
 
 namespace biotwin::control {
 
@@ -70,6 +71,10 @@ struct OcpSolverOptions {
   bool sens_error_control = true;   // solver.sensitivity_error_control
   double regularization = 0.0;     // Gauss-Newton: added to the diagonal for every control value
   long max_steps = 50000;          // integrator steps per shooting interval; more fails the evaluation
+  // solver.integrator: bdf (CVODES, error control: rtol/atol) or rk4 (fixed steps, no error
+  // control: steps_per_interval RK4 steps per shooting interval; non-stiff internal models).
+  sim::ShootingMethod integrator = sim::ShootingMethod::kBdf;
+  int steps_per_interval = 10;     // solver.steps_per_interval (rk4)
 };
 
 struct OcpProblem {

@@ -179,7 +179,11 @@ bool ShootingNlp::HessianValues(const double* w, double obj_factor, const double
       for (int b = 0; b <= a; ++b) values[pos[a * nz + b]] += 0.5 * (H[a * nz + b] + H[b * nz + a]);
     }
   };
-  const double rel = std::sqrt(std::max(problem_.solver.rtol, 1e-14));
+  // Step: above the integrator's noise (BDF: its tolerance; RK4's derivatives are exact ones of
+  // the discrete map, so the usual square root of the machine precision).
+  const double rel = problem_.solver.integrator == sim::ShootingMethod::kRk4
+                         ? 1e-8
+                         : std::sqrt(std::max(problem_.solver.rtol, 1e-14));
   for (int k = 0; k < N_; ++k) {
     const std::vector<int> vars = IntervalVars(k);
     const int nz = static_cast<int>(vars.size());

@@ -67,6 +67,8 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
   setup.rtol = problem_.solver.rtol;
   setup.max_steps = problem_.solver.max_steps;
   setup.sens_error_control = problem_.solver.sens_error_control;
+  setup.method = problem_.solver.integrator;
+  setup.rk4_steps = problem_.solver.steps_per_interval;
   for (int i = 0; i < n_; ++i) {
     const double a = info.states[i].abs_tol;
     setup.atol.push_back(std::isnan(a) ? problem_.solver.atol * std::max(1.0, std::fabs(x0_[i])) : a);
@@ -90,6 +92,18 @@ ShootingNlp::ShootingNlp(const OcpProblem& problem, int intervals)
     }
   }
   for (int r = 0; r < fns_->size(OcpFunctions::kTerminal); ++r) rows_.push_back({OcpFunctions::kTerminal, N_, -1, r});
+  row_next_.assign(rows_.size(), -1);
+  for (size_t j = 0; j < rows_.size(); ++j) {
+    const RowRef& a = rows_[j];
+    if (a.group == OcpFunctions::kTerminal) continue;
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      const RowRef& b = rows_[i];
+      if (b.group == a.group && b.k == a.k + 1 && b.q == a.q && b.r == a.r) {
+        row_next_[j] = static_cast<int>(i);
+        break;
+      }
+    }
+  }
   ng_ = N_ * nx_ + static_cast<int>(rows_.size());
   const int tf1 = problem_.tf_free ? 1 : 0;
   nnz_ = N_ * nx_ * (nx_ + nd_ + tf1 + 1);
@@ -326,8 +340,7 @@ bool ShootingNlp::InitialPoint(const ControlPlan& plan, std::vector<double>* w, 
   if (problem_.tf_free) (*w)[nw_ - 1] = std::clamp(plan.tf, problem_.tf_min, problem_.tf_max);
   const double tf = FinalTime(w->data());
   const double h = (tf - problem_.t0) / N_;
-  std::vector<sim::ShootingPoint> pts;
-  const std::vector<double> end{1.0};
+  std::vector<sim::ShootingPoint>& pts = shift_points_;
   bool ok = true;
   for (int k = 0; k < N_; ++k) {
     double* next = w->data() + (k + 1) * nx_;
@@ -335,7 +348,7 @@ bool ShootingNlp::InitialPoint(const ControlPlan& plan, std::vector<double>* w, 
     if (ok) {
       InputsAt(w->data(), k, ua_.data(), ub_.data());
       const double t0 = problem_.t0 + (tf - problem_.t0) * k / N_;
-      ok = integrator_->Integrate(t0, h, cur, ua_.data(), ub_.data(), end, false, &pts, error);
+      ok = integrator_->Integrate(t0, h, cur, ua_.data(), ub_.data(), end_tau_, false, &pts, error);
       if (ok) {
         std::copy(pts[0].x.begin(), pts[0].x.end(), next);
         continue;
@@ -350,17 +363,22 @@ bool ShootingNlp::InitialPoint(const ControlPlan& plan, std::vector<double>* w, 
 
 ControlPlan ShootingNlp::Plan(const double* w) const {
   ControlPlan plan;
-  plan.tf = FinalTime(w);
+  PlanInto(w, &plan);
+  return plan;
+}
+
+void ShootingNlp::PlanInto(const double* w, ControlPlan* plan) const {
+  plan->tf = FinalTime(w);
+  plan->values.resize(nc_);
   for (int c = 0; c < nc_; ++c) {
+    std::vector<double>& v = plan->values[c];
     if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) {
-      std::vector<double> v(N_);  // one value per interval (blocks expanded)
+      v.resize(N_);  // one value per interval (blocks expanded)
       for (int k = 0; k < N_; ++k) v[k] = w[ControlVar(c, k)];
-      plan.values.push_back(std::move(v));
     } else {
-      plan.values.emplace_back(w + qoff_[c], w + qoff_[c] + N_ + 1);
+      v.assign(w + qoff_[c], w + qoff_[c] + N_ + 1);
     }
   }
-  return plan;
 }
 
 std::vector<std::vector<double>> ShootingNlp::GridStates(const double* w) const {
@@ -416,8 +434,7 @@ void ShootingNlp::MoveHorizon(double t0, const double* x0) {
   cached_ = false;
 }
 
-void ShootingNlp::ShiftSolution(std::vector<double>* w, const double* x0) const {
-  double* v = w->data();
+void ShootingNlp::ShiftVariables(double* v) const {
   for (int k = 0; k < N_; ++k) std::copy(v + (k + 1) * nx_, v + (k + 2) * nx_, v + k * nx_);
   for (int c = 0; c < nc_; ++c) {
     if (problem_.controls[c].shape == ControlShape::kPiecewiseConstant) {
@@ -427,12 +444,43 @@ void ShootingNlp::ShiftSolution(std::vector<double>* w, const double* x0) const 
       for (int k = 0; k < N_; ++k) v[qoff_[c] + k] = v[qoff_[c] + k + 1];
     }
   }
+}
+
+void ShootingNlp::ShiftMultipliers(double* z_lower, double* z_upper, double* lambda) const {
+  ShiftVariables(z_lower);
+  ShiftVariables(z_upper);
+  for (int i = 0; i < nx_; ++i) z_lower[i] = z_upper[i] = 0.0;  // s_0 is fixed
+  // Continuity rows: interval k takes interval k+1's; the last keeps its own.
+  for (int k = 0; k + 1 < N_; ++k) std::copy(lambda + (k + 1) * nx_, lambda + (k + 2) * nx_, lambda + k * nx_);
+  // Path and check-point rows in increasing interval order, so every source is read unshifted.
+  double* rows = lambda + N_ * nx_;
+  for (size_t j = 0; j < rows_.size(); ++j) {
+    if (row_next_[j] >= 0) rows[j] = rows[row_next_[j]];
+  }
+}
+
+void ShootingNlp::ShiftSolution(std::vector<double>* w, const double* x0) const {
+  double* v = w->data();
+  ShiftVariables(v);
   std::copy(x0, x0 + n_, v);
   if (nx_ > n_) {
     // The running-cost state restarts at 0 and its later values drop the first interval's share.
     const double first = v[n_];
     for (int k = 0; k <= N_; ++k) v[k * nx_ + n_] = k == 0 ? 0.0 : v[k * nx_ + n_] - first;
   }
+}
+
+bool ShootingNlp::SimulateLastInterval(std::vector<double>* w, std::string* error) {
+  const int k = N_ - 1;
+  const double tf = FinalTime(w->data());
+  InputsAt(w->data(), k, ua_.data(), ub_.data());
+  const double t0 = problem_.t0 + (tf - problem_.t0) * k / N_;
+  if (!integrator_->Integrate(t0, (tf - problem_.t0) / N_, w->data() + k * nx_, ua_.data(), ub_.data(), end_tau_,
+                              false, &shift_points_, error)) {
+    return false;
+  }
+  std::copy(shift_points_[0].x.begin(), shift_points_[0].x.end(), w->begin() + N_ * nx_);
+  return true;
 }
 
 }  // namespace biotwin::control

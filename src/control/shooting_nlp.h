@@ -89,6 +89,8 @@ class ShootingNlp {
   // the simulation fails (the remaining states are then copies of the last good one).
   bool InitialPoint(const ControlPlan& plan, std::vector<double>* w, std::string* error);
   ControlPlan Plan(const double* w) const;
+  // Plan(w) into *plan, reusing its storage (no allocation once sized).
+  void PlanInto(const double* w, ControlPlan* plan) const;
   double FinalTime(const double* w) const { return problem_.tf_free ? w[nw_ - 1] : problem_.tf; }
   // Objective in the problem's own sense and unit (maximised value for maximisation).
   double ObjectiveValue(const double* w) { return sign_ * Objective(w); }
@@ -109,6 +111,14 @@ class ShootingNlp {
   // Shifts a solution one interval forward in place (states and controls move one step, the last
   // ones are repeated) and puts `x0` into s_0: the warm start of the next receding-horizon step.
   void ShiftSolution(std::vector<double>* w, const double* x0) const;
+  // After ShiftSolution: replaces the repeated last grid state s_N by the simulation of the last
+  // interval from s_{N-1} with its (repeated) control, so the shifted start meets the last
+  // continuity constraint. Returns false (w unchanged) when that integration fails.
+  bool SimulateLastInterval(std::vector<double>* w, std::string* error);
+  // Shifts multipliers the same way (per-variable bound multipliers like the variables, each
+  // constraint row's multiplier from the same row one interval later; the last interval's rows
+  // keep theirs): the dual part of the warm start. No allocation.
+  void ShiftMultipliers(double* z_lower, double* z_upper, double* lambda) const;
   long integrator_steps() const;
 
  private:
@@ -161,7 +171,12 @@ class ShootingNlp {
     int r = 0;   // constraint index within the group
   };
   std::vector<RowRef> rows_;
+  std::vector<int> row_next_;  // per rows_ entry: the same row one interval later, or -1
+  // Shifts per-variable values one interval forward (states and controls), leaving s_0.
+  void ShiftVariables(double* v) const;
   std::vector<std::vector<sim::ShootingPoint>> points_;  // per interval
+  std::vector<sim::ShootingPoint> shift_points_;         // SimulateLastInterval, InitialPoint
+  std::vector<double> end_tau_{1.0};
   std::vector<double> cached_w_;
   bool cached_ = false, cached_sens_ = false, always_sens_ = false, has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;

@@ -1,7 +1,13 @@
-// One shooting interval for direct multiple shooting: integrates a model (CVODES BDF, exact
-// Jacobian) over [t0, t0 + h] from a given state with inputs that are constant or linear in time,
-// and returns the end state (and states at requested intermediate points) with exact forward
-// sensitivities w.r.t. the initial state, the input values and the interval's start and length.
+// One shooting interval for direct multiple shooting: integrates a model over [t0, t0 + h] from a
+// given state with inputs that are constant or linear in time, and returns the end state (and
+// states at requested intermediate points) with forward sensitivities w.r.t. the initial state,
+// the input values and the interval's start and length. Two methods:
+//   kBdf  CVODES BDF with exact Jacobian and error control (stiff models; the default);
+//   kRk4  classical fixed-step Runge-Kutta (4th order) with a given number of steps per interval.
+//         The sensitivities are those of the discrete RK4 map itself (the variational equations
+//         integrated by the same scheme), so they are exact derivatives of what it returns. No
+//         error control: for non-stiff internal models where the step count has been checked
+//         (NMPC with short intervals: far cheaper than BDF).
 //
 // The interval is integrated in scaled time tau in [0, 1]: t = t0 + h*tau, dx/dtau = h*f(t, x, u),
 // so a free final time enters as a parameter. Inputs: u_l(tau) = a_l + (b_l - a_l)*tau.
@@ -36,6 +42,8 @@ struct InputDirection {
   Kind kind = Kind::kConstant;
 };
 
+enum class ShootingMethod { kBdf, kRk4 };
+
 struct ShootingSetup {
   std::vector<double> parameters;            // model parameter values (model units)
   std::vector<InputDirection> input_directions;
@@ -47,6 +55,8 @@ struct ShootingSetup {
   // Include the sensitivities in the local error test (accurate derivatives, more steps); false
   // lets the state error alone set the step (cheaper; NMPC derivatives need not be tight).
   bool sens_error_control = true;
+  ShootingMethod method = ShootingMethod::kBdf;
+  int rk4_steps = 10;                        // kRk4: steps over the whole interval (tau 0..1)
 };
 
 // Result of one interval. Sensitivity columns are ordered: initial state (all nx augmented
@@ -81,6 +91,8 @@ class ShootingIntegrator {
   long total_steps() const;
 
  private:
+  bool IntegrateRk4(const double* x0, const std::vector<double>& taus, bool with_sensitivities,
+                    std::vector<ShootingPoint>* out, std::string* error);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,15 +1,20 @@
 // The per-sample hot path allocates nothing: the Simulator's stepping API (SetInput + Advance
-// with changing held inputs), the sensor bank, the control system and the actuator bank. Counted
-// by replacing the global operator new in this test binary.
+// with changing held inputs), the sensor bank, the control system and the actuator bank; and the
+// NMPC's own share of a step (the multiple-shooting NLP's evaluations and the receding-horizon
+// shifts; IPOPT itself allocates). Counted by replacing the global operator new in this test
+// binary.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "control/control.h"
+#include "control/ocp_problem.h"
+#include "control/shooting_nlp.h"
 #include "model/model.h"
 #include "sim/scenario.h"
 #include "test_paths.h"
@@ -78,6 +83,58 @@ control:
   ASSERT_GT(before, 0);  // the counter sees allocations (model loading made plenty)
   EXPECT_EQ(g_allocations.load() - before, 0);
   EXPECT_GT(s.Stats().reinits, 50);  // the held feed really changed along the way
+}
+
+// Everything an IPOPT iteration asks of the NLP (Gauss-Newton), and the warm-start shifts, with
+// both integrators.
+TEST(NoAllocation, NmpcShootingNlpEvaluationsAndShifts) {
+  for (const char* integrator : {"rk4", "bdf"}) {
+    const std::string text = std::string(R"yaml(
+model: park_ramirez.yaml
+horizon: {start: 0 h, end: 5 h}
+intervals: 20
+move_blocking: [1, 1, 1, 1, 2, 2, 4, 4, 4]
+controls:
+  u: {min: 0 L/h, max: 2 L/h, initial: 0.5 L/h}
+objective:
+  minimize: {least_squares: ["(x4 - 1 [g/L])/(1 [g/L])"]}
+path_constraints:
+  - "x5 <= 12 [L]"
+solver: {hessian: gauss_newton, regularization: 1e-4, integrator: )yaml") + integrator + "}\n";
+    const auto p = control::LoadOcpProblemText(text, "na.yaml", testing::SourcePath("examples/benchmarks/park_ramirez"));
+    control::ShootingNlp nlp(p, p.intervals);
+    nlp.set_always_sensitivities(true);
+    control::ControlPlan plan{5.0, {std::vector<double>(20, 0.3)}};
+    std::vector<double> w, x = p.model->info().InitialState();
+    std::string error;
+    error.reserve(256);
+    ASSERT_TRUE(nlp.InitialPoint(plan, &w, &error)) << error;
+    const int nw = nlp.num_variables(), ng = nlp.num_constraints();
+    std::vector<double> g(ng), jac(nlp.jacobian_nonzeros()), grad(nw), hess(nlp.hessian_nonzeros());
+    std::vector<double> zl(nw, 0.1), zu(nw, 0.2), lambda(ng, 0.3);
+    control::ControlPlan out;
+    long before = 0;
+    for (int k = 0; k < 4; ++k) {
+      if (k == 2) before = g_allocations.load();  // after the first steps (scratch sized)
+      nlp.MoveHorizon(0.25 * k, x.data());
+      nlp.ShiftSolution(&w, x.data());
+      ASSERT_TRUE(nlp.SimulateLastInterval(&w, &error)) << error;
+      nlp.ShiftMultipliers(zl.data(), zu.data(), lambda.data());
+      for (int it = 0; it < 2; ++it) {
+        w[nw - 1] = 0.3 + 0.01 * it;  // a new point: integrate again
+        ASSERT_TRUE(nlp.Evaluate(w.data(), true, &error)) << error;
+        nlp.Constraints(w.data(), g.data());
+        nlp.JacobianValues(w.data(), jac.data());
+        const double f = nlp.Objective(w.data());
+        ASSERT_TRUE(std::isfinite(f));
+        nlp.ObjectiveGradient(w.data(), grad.data());
+        ASSERT_TRUE(nlp.HessianValues(w.data(), 1.0, lambda.data(), hess.data(), &error)) << error;
+      }
+      nlp.PlanInto(w.data(), &out);
+      x[3] *= 0.95;
+    }
+    EXPECT_EQ(g_allocations.load() - before, 0) << integrator;
+  }
 }
 
 }  // namespace
