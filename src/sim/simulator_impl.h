@@ -47,6 +47,12 @@ struct Simulator::Impl {
   SUNMatrix J = nullptr;
   SUNLinearSolver LS = nullptr;
   std::vector<double> jx, jp, ju;
+  // The point (t, phase, u_sens_active, x, u, p) at which jx, jp, ju were last evaluated.
+  std::vector<double> sens_key;
+  bool sens_key_valid = false;
+  // Forward-sensitivity corrector: staggered (the states converge first, then the linear
+  // sensitivity system is solved at the converged state) or simultaneous.
+  int sens_method = CV_STAGGERED;
   // Sensitivities of the effective parameters and overridden inputs to the requested
   // parameters (identity / zero until an event overwrites them): peff[q][k], ueff[l][k].
   std::vector<std::vector<double>> peff, ueff;
@@ -139,16 +145,43 @@ struct Simulator::Impl {
     return 0;
   }
 
+  // Whether jx, jp (and ju when inputs carry sensitivities) already hold the Jacobians at
+  // (t, x) with the current inputs, parameters and phase; records the point when they do not.
+  // The staggered corrector calls SensFn about twice per step at the same converged state, and
+  // each Jacobian costs a forward and n reverse tape sweeps. Call after ComputeInputs(t).
+  bool SensJacobiansCurrent(double t, const double* x) {
+    const size_t len = static_cast<size_t>(n) + m + np + 3;
+    if (sens_key.size() != len) {
+      sens_key.assign(len, 0.0);
+      sens_key_valid = false;
+    }
+    double* key = sens_key.data();
+    bool same = sens_key_valid && key[0] == t && key[1] == phase && key[2] == (u_sens_active ? 1.0 : 0.0);
+    key[0] = t;
+    key[1] = phase;
+    key[2] = u_sens_active ? 1.0 : 0.0;
+    double* rest = key + 3;
+    for (int i = 0; i < n; ++i, ++rest) { same = same && *rest == x[i]; *rest = x[i]; }
+    for (int i = 0; i < m; ++i, ++rest) { same = same && *rest == u[i]; *rest = u[i]; }
+    for (int i = 0; i < np; ++i, ++rest) { same = same && *rest == p[i]; *rest = p[i]; }
+    sens_key_valid = true;
+    return same;
+  }
+
   // ds_k/dt = Jx s_k + sum_i Jp[:, i] Peff[i][k] + sum_l Ju[:, l] Ueff[l][k]: parameters and
-  // inputs that events overwrote carry their own sensitivities (Peff, Ueff).
+  // inputs that events overwrote carry their own sensitivities (Peff, Ueff). One Jacobian
+  // evaluation serves all ns directions, and repeated calls at the same point reuse it.
   static int SensFn(int ns, sunrealtype t, N_Vector yv, N_Vector, N_Vector* ySv, N_Vector* ySdot,
                     void* user, N_Vector, N_Vector) {
     auto* self = static_cast<Impl*>(user);
     const int n = self->n;
     self->ComputeInputs(t);
-    const model::EvalPoint at = self->At(t, N_VGetArrayPointer(yv));
-    self->model->Jacobians(at, self->jx.data(), self->jp.data(), *self->ws);
-    if (self->u_sens_active) self->model->InputJacobian(at, self->ju.data(), *self->ws);
+    const double* x = N_VGetArrayPointer(yv);
+    if (!self->SensJacobiansCurrent(t, x)) {
+      const model::EvalPoint at = self->At(t, x);
+      self->model->Jacobians(at, self->jx.data(), self->jp.data(), *self->ws);
+      if (self->u_sens_active) self->model->InputJacobian(at, self->ju.data(), *self->ws);
+    }
     for (int k = 0; k < ns; ++k) {
       const double* s = N_VGetArrayPointer(ySv[k]);
       double* ds = N_VGetArrayPointer(ySdot[k]);
