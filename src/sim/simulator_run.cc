@@ -145,6 +145,7 @@ bool Simulator::Impl::Setup(std::string* error) {
     ju.assign(static_cast<size_t>(n) * std::max(m, 1), 0.0);
     sens_key.assign(static_cast<size_t>(n) + m + np + 3, 0.0);
     sens_key_valid = false;
+    sens_forcing.assign(static_cast<size_t>(n) * ns, 0.0);
     yS = N_VCloneVectorArray(ns, y);
     for (int k = 0; k < ns; ++k) N_VConst(0.0, yS[k]);
     // Staggered corrector: the sensitivity system is linear, so once the states have converged
@@ -254,6 +255,7 @@ bool Simulator::Impl::HandleRoots(double t, bool* changed, std::string* error) {
 bool Simulator::Impl::Reinit(double t, std::string* error) {
   AccumulateStats();
   ++result.stats.reinits;
+  sens_key_valid = false;
   piece_time = t;
   if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
     *error = "re-initialisation failed at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + last_error;
