@@ -10,15 +10,20 @@
 namespace biotwin::estimate {
 namespace {
 
-void SimulateOptimum(const FitResiduals& residuals, const std::vector<double>& p, FitResult* result) {
+// `r`: the residuals at p (the model values are measured + sigma * r).
+void SimulateOptimum(const FitResiduals& residuals, const std::vector<double>& p, const std::vector<double>& r,
+                     FitResult* result) {
   const auto& problem = residuals.problem();
   const auto& info = problem.model->info();
   const int n = static_cast<int>(info.states.size()), m = static_cast<int>(info.inputs.size());
   result->domain.clear();
   for (const auto& s : info.states) result->domain.push_back({s.name, s.unit.text, "state"});
   for (const auto& u : info.inputs) result->domain.push_back({u.name, u.unit.text, "input"});
-  std::vector<double> r(residuals.num_residuals()), pred(residuals.num_residuals());
-  residuals.Evaluate(p.data(), r.data(), nullptr, pred.data(), nullptr);
+  std::vector<double> pred(residuals.num_residuals());
+  for (size_t i = 0; i < pred.size(); ++i) {
+    const auto& pt = residuals.points()[i];
+    pred[i] = pt.measured + pt.sigma * r[i];
+  }
   for (int e = 0; e < residuals.num_experiments(); ++e) {
     const auto& exp = problem.experiments[e];
     ExperimentFit ef;
@@ -109,17 +114,21 @@ FitResult Fit(const FitProblem& problem, const FitOptions& options) {
     pe.log = f.log;
     result.parameters.push_back(pe);
   }
-  std::vector<double> r(result.num_data), jac(static_cast<size_t>(result.num_data) * np);
-  std::string error;
-  ++result.simulations;
-  if (!residuals.Evaluate(p.data(), r.data(), jac.data(), nullptr, &error)) {
-    result.status = "failed";
-    result.message = "re-evaluating the optimum failed: " + error;
-    return result;
+  std::vector<double> r = result.starts[best].end_residuals, jac = result.starts[best].end_jacobian;
+  if (r.empty() || jac.empty()) {
+    r.assign(result.num_data, 0.0);
+    jac.assign(static_cast<size_t>(result.num_data) * np, 0.0);
+    std::string error;
+    ++result.simulations;
+    if (!residuals.Evaluate(p.data(), r.data(), jac.data(), nullptr, &error)) {
+      result.status = "failed";
+      result.message = "re-evaluating the optimum failed: " + error;
+      return result;
+    }
   }
   AnalyseOptimum(residuals, r, jac, &result);
   ProfileParameters(residuals, options, &result);
-  SimulateOptimum(residuals, p, &result);
+  SimulateOptimum(residuals, p, r, &result);
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -33,6 +33,10 @@ struct StartOutcome {
   std::string status;              // "converged", "not_converged", "failed"
   std::string message;
   int iterations = 0;
+  // Residuals and their Jacobian (d r / d p in parameter units, row-major, num_residuals x
+  // num_parameters) at `end` when the solver's last Jacobian evaluation was there; empty
+  // otherwise. Fit() analyses the optimum with them instead of simulating it again.
+  std::vector<double> end_residuals, end_jacobian;
 };
 
 struct ParameterEstimate {

@@ -69,6 +69,7 @@ void Simulator::Impl::FinishStateEvent(double t, const std::vector<double>& dtau
 }
 
 bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::string* error) {
+  sens_key_valid = false;  // the event may change Peff/Ueff, which SensFn's forcing depends on
   ComputeInputs(t);
   if (model->num_action_values() > 0) model->ActionValues(At(t, x), action_values.data(), *ws);
   auto value_of = [&](int expr, double constant) { return expr >= 0 ? action_values[expr] : constant; };

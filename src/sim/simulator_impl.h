@@ -47,6 +47,13 @@ struct Simulator::Impl {
   SUNMatrix J = nullptr;
   SUNLinearSolver LS = nullptr;
   std::vector<double> jx, jp, ju;
+  // The point (t, phase, u_sens_active, x, u, p) at which jx, jp, ju were last evaluated.
+  std::vector<double> sens_key;
+  std::vector<double> sens_forcing;  // the forcing terms b_k of SensFn at that point (n x ns)
+  bool sens_key_valid = false;
+  // Forward-sensitivity corrector: staggered (the states converge first, then the linear
+  // sensitivity system is solved at the converged state) or simultaneous.
+  int sens_method = CV_STAGGERED;
   // Sensitivities of the effective parameters and overridden inputs to the requested
   // parameters (identity / zero until an event overwrites them): peff[q][k], ueff[l][k].
   std::vector<std::vector<double>> peff, ueff;
@@ -139,36 +146,75 @@ struct Simulator::Impl {
     return 0;
   }
 
-  // ds_k/dt = Jx s_k + sum_i Jp[:, i] Peff[i][k] + sum_l Ju[:, l] Ueff[l][k]: parameters and
-  // inputs that events overwrote carry their own sensitivities (Peff, Ueff).
+  // Whether jx, jp (and ju when inputs carry sensitivities) already hold the Jacobians at
+  // (t, x) with the current inputs, parameters and phase; records the point when they do not.
+  // The staggered corrector calls SensFn about twice per step at the same converged state, and
+  // each Jacobian costs a forward and n reverse tape sweeps. Call after ComputeInputs(t).
+  bool SensJacobiansCurrent(double t, const double* x) {
+    const size_t len = static_cast<size_t>(n) + m + np + 3;
+    if (sens_key.size() != len) {
+      sens_key.assign(len, 0.0);
+      sens_key_valid = false;
+    }
+    double* key = sens_key.data();
+    bool same = sens_key_valid && key[0] == t && key[1] == phase && key[2] == (u_sens_active ? 1.0 : 0.0);
+    key[0] = t;
+    key[1] = phase;
+    key[2] = u_sens_active ? 1.0 : 0.0;
+    double* rest = key + 3;
+    for (int i = 0; i < n; ++i, ++rest) { same = same && *rest == x[i]; *rest = x[i]; }
+    for (int i = 0; i < m; ++i, ++rest) { same = same && *rest == u[i]; *rest = u[i]; }
+    for (int i = 0; i < np; ++i, ++rest) { same = same && *rest == p[i]; *rest = p[i]; }
+    sens_key_valid = true;
+    return same;
+  }
+
+  // ds_k/dt = Jx s_k + b_k with the forcing b_k = sum_q Jp[:, q] Peff[q][k] + sum_l Ju[:, l]
+  // Ueff[l][k]: parameters and inputs that events overwrote carry their own sensitivities (Peff,
+  // Ueff). One Jacobian evaluation (and one forcing matrix) serves all ns directions, and repeated
+  // calls at the same point reuse both.
   static int SensFn(int ns, sunrealtype t, N_Vector yv, N_Vector, N_Vector* ySv, N_Vector* ySdot,
                     void* user, N_Vector, N_Vector) {
     auto* self = static_cast<Impl*>(user);
     const int n = self->n;
     self->ComputeInputs(t);
-    const model::EvalPoint at = self->At(t, N_VGetArrayPointer(yv));
-    self->model->Jacobians(at, self->jx.data(), self->jp.data(), *self->ws);
-    if (self->u_sens_active) self->model->InputJacobian(at, self->ju.data(), *self->ws);
-    for (int k = 0; k < ns; ++k) {
-      const double* s = N_VGetArrayPointer(ySv[k]);
-      double* ds = N_VGetArrayPointer(ySdot[k]);
-      for (int i = 0; i < n; ++i) ds[i] = 0.0;
+    const double* x = N_VGetArrayPointer(yv);
+    double* forcing = self->sens_forcing.data();  // n x ns, column major
+    if (!self->SensJacobiansCurrent(t, x)) {
+      const model::EvalPoint at = self->At(t, x);
+      self->model->Jacobians(at, self->jx.data(), self->jp.data(), *self->ws);
+      if (self->u_sens_active) self->model->InputJacobian(at, self->ju.data(), *self->ws);
+      std::fill_n(forcing, static_cast<size_t>(n) * ns, 0.0);
       for (int q = 0; q < self->np; ++q) {
-        const double w = self->peff[q][k];
-        if (w == 0.0) continue;
-        for (int i = 0; i < n; ++i) ds[i] += self->jp[i + q * n] * w;
+        const double* col = &self->jp[static_cast<size_t>(q) * n];
+        for (int k = 0; k < ns; ++k) {
+          const double w = self->peff[q][k];
+          if (w == 0.0) continue;
+          double* b = forcing + static_cast<size_t>(k) * n;
+          for (int i = 0; i < n; ++i) b[i] += col[i] * w;
+        }
       }
       if (self->u_sens_active) {
         for (int l = 0; l < self->m; ++l) {
-          const double w = self->ueff[l][k];
-          if (w == 0.0) continue;
-          for (int i = 0; i < n; ++i) ds[i] += self->ju[i + l * n] * w;
+          const double* col = &self->ju[static_cast<size_t>(l) * n];
+          for (int k = 0; k < ns; ++k) {
+            const double w = self->ueff[l][k];
+            if (w == 0.0) continue;
+            double* b = forcing + static_cast<size_t>(k) * n;
+            for (int i = 0; i < n; ++i) b[i] += col[i] * w;
+          }
         }
       }
+    }
+    const double* jx = self->jx.data();
+    for (int k = 0; k < ns; ++k) {
+      const double* s = N_VGetArrayPointer(ySv[k]);
+      double* ds = N_VGetArrayPointer(ySdot[k]);
+      std::copy_n(forcing + static_cast<size_t>(k) * n, n, ds);
       for (int j = 0; j < n; ++j) {
         const double sj = s[j];
         if (sj == 0.0) continue;
-        const double* col = &self->jx[j * n];
+        const double* col = jx + static_cast<size_t>(j) * n;
         for (int i = 0; i < n; ++i) ds[i] += col[i] * sj;
       }
     }

@@ -143,11 +143,18 @@ bool Simulator::Impl::Setup(std::string* error) {
     for (int k = 0; k < ns; ++k) peff[opt.sensitivity_parameters[k]][k] = 1.0;
     ueff.assign(m, std::vector<double>(ns, 0.0));
     ju.assign(static_cast<size_t>(n) * std::max(m, 1), 0.0);
+    sens_key.assign(static_cast<size_t>(n) + m + np + 3, 0.0);
+    sens_key_valid = false;
+    sens_forcing.assign(static_cast<size_t>(n) * ns, 0.0);
     yS = N_VCloneVectorArray(ns, y);
     for (int k = 0; k < ns; ++k) N_VConst(0.0, yS[k]);
-    CVodeSensInit(cvode, ns, CV_SIMULTANEOUS, &Impl::SensFn, yS);
+    // Staggered corrector: the sensitivity system is linear, so once the states have converged
+    // it is solved at one fixed state, and SensFn evaluates the Jacobians there only once per
+    // step (the simultaneous corrector re-evaluates them at every Newton iterate of the states).
+    sens_method = CV_STAGGERED;
+    CVodeSensInit(cvode, ns, sens_method, &Impl::SensFn, yS);
     CVodeSensEEtolerances(cvode);
-    CVodeSetSensErrCon(cvode, SUNTRUE);
+    CVodeSetSensErrCon(cvode, opt.sensitivity_error_control ? SUNTRUE : SUNFALSE);
   }
   piece_time = sc.t_begin;
   return true;
@@ -248,12 +255,13 @@ bool Simulator::Impl::HandleRoots(double t, bool* changed, std::string* error) {
 bool Simulator::Impl::Reinit(double t, std::string* error) {
   AccumulateStats();
   ++result.stats.reinits;
+  sens_key_valid = false;
   piece_time = t;
   if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
     *error = "re-initialisation failed at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + last_error;
     return false;
   }
-  if (ns > 0) CVodeSensReInit(cvode, CV_SIMULTANEOUS, yS);
+  if (ns > 0) CVodeSensReInit(cvode, sens_method, yS);
   return true;
 }
 

@@ -280,6 +280,42 @@ FitResult FitOne(const std::string& model_text, const std::vector<double>& t, co
   return Fit(p, o);
 }
 
+TEST(Fit, OptimumOnABoundEqualsTheFitWithThatParameterFixedThere) {
+  // x' = -k x + s with s in [0, 1], fitted to data made with s = -0.1: the best s is its lower
+  // bound 0, where the fit must stop (steps are projected onto the bounds) with the k that a fit
+  // of k alone, s = 0, gives.
+  const std::string model_text = R"(
+biotwin: 1
+model: {name: decay_source, version: 1.0.0}
+time_unit: h
+states:
+  x: {unit: g/L, initial: 5}
+parameters:
+  k: {value: 0.2, unit: 1/h, bounds: [1e-3, 10], source: test}
+  s: {value: S_VALUE, unit: g/L/h, bounds: [0, 1], source: test}
+balances:
+  x: "-k*x + s"
+)";
+  auto with_s = [&](const std::string& v) {
+    std::string text = model_text;
+    text.replace(text.find("S_VALUE"), 7, v);
+    return text;
+  };
+  std::vector<double> t, x;
+  for (int i = 1; i <= 20; ++i) {
+    t.push_back(0.5 * i);
+    x.push_back(5 * std::exp(-0.3 * t.back()) - 0.1 / 0.3 * (1 - std::exp(-0.3 * t.back())));
+  }
+  FitResult both = FitOne(with_s("0.5"), t, x, {"k", "s"}, {"none"});
+  FitResult k_only = FitOne(with_s("0"), t, x, {"k"}, {"none"});
+  ASSERT_EQ(both.status, "converged") << both.message;
+  ASSERT_EQ(k_only.status, "converged") << k_only.message;
+  EXPECT_EQ(both.parameters[1].value, 0.0);
+  EXPECT_TRUE(both.parameters[1].at_bound);
+  EXPECT_NEAR(both.parameters[0].value, k_only.parameters[0].value, 1e-6 * k_only.parameters[0].value);
+  EXPECT_NEAR(both.objective, k_only.objective, 1e-6 * k_only.objective);
+}
+
 TEST(Fit, OnlyTheProductIsIdentifiable) {
   // x' = -a*b*x: the data fix a*b = 0.6, not a and b. The Fisher information is singular and the
   // automatic profiles stay flat wherever the other parameter can compensate within its bounds
