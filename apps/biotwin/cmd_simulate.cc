@@ -19,6 +19,7 @@
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/validity.h"
+#include "sim/variation.h"
 
 namespace biotwin::cli {
 namespace {
@@ -27,7 +28,7 @@ constexpr const char* kUsage =
     "usage: biotwin simulate MODEL [--scenario FILE] [--set NAME=VALUE[UNIT]]... [--until T[UNIT]]\n"
     "                        --out RUN.csv [--report RUN.html] [--summary RUN.json]\n"
     "                        [--sensitivities p1,p2,...] [--db FILE | --no-record] [--quiet]\n"
-    "                        [--initial X0.csv] [--disturbances D.csv] [--fault N]\n"
+    "                        [--initial X0.csv] [--disturbances D.csv] [--fault N] [--seed K]\n"
     "                        [--reference REF.csv]\n\n"
     "Simulates MODEL (CVODES BDF with the exact Jacobian) through the scenario's input profiles\n"
     "and events. Writes RUN.csv (one row per output time, the unit in every header), the run\n"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "--disturbances a per-sample disturbance table; --fault N selects the scenario's fault case N;\n"
     "--reference overlays a reference trajectory in the CSV/report and prints the RMS difference\n"
     "of every mapped signal relative to its peak (also in the summary).\n"
+    "--seed K runs the batch the scenario's 'variation:' block draws for seed K (the batch\n"
+    "'biotwin ensemble ... -n 1 --seed K' runs), with its full trajectory.\n"
     "Every run, completed or failed, is recorded as a batch (model version and hash, scenario\n"
     "snapshot, every series with its unit, events, status) in the audited record store\n"
     "biotwin.db (or --db FILE); --no-record skips this. If the record cannot be written the\n"
@@ -120,7 +123,7 @@ void AddClosedLoopColumns(const sim::SampledRunResult& r, io::RunTable* table) {
 
 int RunSimulate(const std::vector<std::string>& args) {
   std::string model_path, scenario_path, out, report, summary, until, sens;
-  std::string initial_path, disturbance_path, fault_text, reference_path;
+  std::string initial_path, disturbance_path, fault_text, reference_path, seed_text;
   std::vector<std::string> sets;
   std::string db = "biotwin.db";
   bool quiet = false, record = true;
@@ -145,6 +148,7 @@ int RunSimulate(const std::vector<std::string>& args) {
     else if (a == "--initial") { if (!value(&initial_path)) return kExitUsage; }
     else if (a == "--disturbances") { if (!value(&disturbance_path)) return kExitUsage; }
     else if (a == "--fault") { if (!value(&fault_text)) return kExitUsage; }
+    else if (a == "--seed") { if (!value(&seed_text)) return kExitUsage; }
     else if (a == "--reference") { if (!value(&reference_path)) return kExitUsage; }
     else if (a == "--db") { if (!value(&db)) return kExitUsage; }
     else if (a == "--no-record") { record = false; }
@@ -180,6 +184,19 @@ int RunSimulate(const std::vector<std::string>& args) {
       return kExitUsage;
     }
   }
+  unsigned long long seed = 0;
+  if (!seed_text.empty()) {
+    size_t used = 0;
+    try {
+      seed = std::stoull(seed_text, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != seed_text.size() || seed_text[0] == '-') {
+      std::fprintf(stderr, "biotwin simulate: --seed needs a whole number >= 0, not '%s'\n", seed_text.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     m = model::LoadModelFile(model_path);
     const auto& info = m->info();
@@ -190,6 +207,13 @@ int RunSimulate(const std::vector<std::string>& args) {
       replay = sim::LoadReplaySpec(sc.text, sc.file, info);
     }
     if (!initial_path.empty()) replay_initial = sim::ApplyInitialFile(initial_path, replay, info, &sc);
+    if (!seed_text.empty()) {
+      // The batch `biotwin ensemble --seed K -n 1` runs: the scenario's variation drawn for seed K.
+      const sim::VariationSpec variation = sim::LoadVariationSpec(sc.text, sc.file, info);
+      if (variation.empty()) throw std::invalid_argument("--seed: the scenario has no variation: block to draw from");
+      const sim::Scenario nominal = sc;
+      sim::ApplyDraw(sim::DrawBatch(variation, info, nominal, seed), &sc);
+    }
     for (const auto& s : sets) sim::ApplySetting(s, info, &sc);
     if (!until.empty()) {
       try {
@@ -291,6 +315,7 @@ int RunSimulate(const std::vector<std::string>& args) {
     }
     nlohmann::json summary_json = io::RunSummaryJson(info, sc, result);
     if (fault_case != 0) summary_json["fault_case"] = fault_case;
+    if (!seed_text.empty()) summary_json["seed"] = seed;
     if (!initial_path.empty()) summary_json["initial_file"] = initial_path;
     if (!disturbance_path.empty()) summary_json["disturbance_file"] = disturbance_path;
     if (!agreement.empty()) {

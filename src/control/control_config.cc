@@ -608,15 +608,18 @@ sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, c
 
   // NMPC: the plant state feeds the controller after every interval.
   const auto& info = model->info();
-  auto source = std::make_shared<PlantStateSource>(info, setup.mpc->problem.model->info());
-  std::vector<double> x0 = info.InitialState();
+  auto source = std::make_shared<PlantStateSource>(model, setup.mpc->problem.model->info());
+  std::vector<double> x0 = info.InitialState(), p0 = info.ParameterValues(), u0 = info.DefaultInputs();
   for (const auto& [i, v] : scenario.initial) x0[i] = v;
-  source->SetPlantState(scenario.t_begin, x0.data());
+  for (const auto& [i, v] : scenario.parameters) p0[i] = v;
+  for (const auto& [i, profile] : scenario.inputs) u0[i] = profile.Value(scenario.t_begin);
+  source->InputsApplied(u0.data());
+  source->SetPlantState(scenario.t_begin, x0.data(), p0.data());
   NmpcLoop loop(setup.mpc, std::move(controller), source, setup.spec.sample_time, setup.spec.sample_index_origin);
   auto user_hook = options.after_interval;
   options.after_interval = [&, user_hook](long k, double t, double* x, const double* p, std::string* error) {
     if (user_hook && !user_hook(k, t, x, p, error)) return false;
-    source->SetPlantState(t, x);
+    source->SetPlantState(t, x, p);
     return true;
   };
   sim::SampledRunResult result = sim::RunSampled(std::move(model), scenario, sensors, loop, actuators, options);

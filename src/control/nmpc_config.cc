@@ -17,7 +17,7 @@ std::shared_ptr<const NmpcLoopSpec> ParseNmpcBlock(const model::YamlReader& r, c
   r.Entries(node, f, {"model", "sample_time", "horizon", "move_blocking", "controls", "inputs", "parameters",
                       "objective", "path_constraints", "terminal_constraints", "solver", "max_solve_time",
                       "max_iterations", "feasibility_tolerance", "accept_feasible_iterate", "fallback", "state",
-                      "description"});
+                      "start", "description"});
   auto spec = std::make_shared<NmpcLoopSpec>();
   const model::Unit& tu = plant.time_unit;
   const double period = node["sample_time"] ? r.Quantity(node["sample_time"], f + ".sample_time", tu) : sample_time;
@@ -83,6 +83,7 @@ std::shared_ptr<const NmpcLoopSpec> ParseNmpcBlock(const model::YamlReader& r, c
     const int j = plant.InputIndex(info.inputs[l].name);
     if (j >= 0 && plant.inputs[j].unit.text == info.inputs[l].unit.text) spec->held_inputs.emplace_back(l, j);
   }
+  if (node["start"]) spec->start = r.Quantity(node["start"], f + ".start", tu);
   NmpcOptions& o = spec->options;
   o.tolerance = spec->problem.solver.tolerance;
   if (node["max_solve_time"]) {

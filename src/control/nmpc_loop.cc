@@ -9,32 +9,52 @@
 
 namespace biotwin::control {
 
-PlantStateSource::PlantStateSource(const model::ModelInfo& plant, const model::ModelInfo& internal) {
+PlantStateSource::PlantStateSource(std::shared_ptr<const model::Model> plant_model, const model::ModelInfo& internal)
+    : plant_(std::move(plant_model)) {
+  const model::ModelInfo& plant = plant_->info();
   for (const auto& s : internal.states) {
     const int j = plant.StateIndex(s.name);
-    if (j < 0) {
+    const int o = j < 0 ? plant.OutputIndex(s.name) : -1;
+    if (j < 0 && o < 0) {
       throw model::ModelError(internal.file, s.line, "states." + s.name,
                               "the NMPC's model has a state '" + s.name + "' that the plant model (" + plant.file +
-                                  ") does not have: the plant state cannot be mapped onto it");
+                                  ") has neither as a state nor as an output: the plant cannot be mapped onto it");
     }
-    const auto& pu = plant.states[j].unit;
+    const auto& pu = j >= 0 ? plant.states[j].unit : plant.outputs[o].unit;
     if (!model::Compatible(pu, s.unit) || pu.IsAffine() || s.unit.IsAffine()) {
       if (pu.text != s.unit.text) {
         throw model::ModelError(internal.file, s.line, "states." + s.name,
-                                "unit " + s.unit.text + " does not match the plant's " + pu.text);
+                                "unit " + s.unit.text + " does not match the plant's " + pu.text +
+                                    (j >= 0 ? "" : " (plant output '" + s.name + "')"));
       }
       factor_.push_back(1.0);
     } else {
       factor_.push_back(model::ConversionFactor(pu, s.unit));
     }
-    plant_index_.push_back(j);
+    plant_index_.push_back(j >= 0 ? j : -1 - o);
+    uses_outputs_ = uses_outputs_ || j < 0;
   }
   plant_x_.assign(plant.states.size(), model::kNaN);
+  plant_u_ = plant.DefaultInputs();
+  plant_y_.assign(plant.outputs.size(), model::kNaN);
+  if (uses_outputs_) ws_ = plant_->NewWorkspace();
 }
 
-void PlantStateSource::SetPlantState(double t, const double* x_plant) {
+void PlantStateSource::SetPlantState(double t, const double* x_plant, const double* p_plant) {
   std::copy(x_plant, x_plant + plant_x_.size(), plant_x_.begin());
   t_ = t;
+  if (!uses_outputs_) return;
+  if (!p_plant) throw std::invalid_argument("PlantStateSource: plant outputs need the plant parameters");
+  model::EvalPoint at;
+  at.t = t;
+  at.x = plant_x_.data();
+  at.u = plant_u_.data();
+  at.p = p_plant;
+  plant_->Outputs(at, plant_y_.data(), *ws_);
+}
+
+void PlantStateSource::InputsApplied(const double* u_plant) {
+  std::copy(u_plant, u_plant + plant_u_.size(), plant_u_.begin());
 }
 
 bool PlantStateSource::State(double t, const double*, double* x, std::string* why) {
@@ -42,7 +62,10 @@ bool PlantStateSource::State(double t, const double*, double* x, std::string* wh
     *why = "no plant state for t = " + model::FormatNumber(t) + " (last at " + model::FormatNumber(t_) + ")";
     return false;
   }
-  for (size_t i = 0; i < plant_index_.size(); ++i) x[i] = plant_x_[plant_index_[i]] * factor_[i];
+  for (size_t i = 0; i < plant_index_.size(); ++i) {
+    const int j = plant_index_[i];
+    x[i] = (j >= 0 ? plant_x_[j] : plant_y_[-1 - j]) * factor_[i];
+  }
   return true;
 }
 
@@ -78,7 +101,10 @@ void NmpcLoop::Begin(double t0, const double* u0) {
 
 void NmpcLoop::Step(long k, double t, const double* measurements, double* u) {
   others_->Step(k, t, measurements, u);
-  if (k % spec_->every == 0) {
+  if (t < spec_->start - 1e-9 * std::max(1.0, std::fabs(spec_->start))) {
+    const long ku = k + origin_;
+    for (size_t c = 0; c < current_.size(); ++c) current_[c] = fallback_[c].TableValue(ku, t);
+  } else if (k % spec_->every == 0) {
     NmpcLogRow row;
     row.k = k;
     row.time = t;

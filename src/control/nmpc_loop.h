@@ -26,22 +26,32 @@ class NmpcStateSource {
   // sensor channels (NaN when missing). Returns false with *why when no state is available (the
   // step then applies the fallback recipe and records why).
   virtual bool State(double t, const double* measurements, double* x, std::string* why) = 0;
+  // The plant inputs applied over the coming interval (after the actuators), every sample.
+  virtual void InputsApplied(const double* u_plant) {}
 };
 
-// The true plant state, mapped onto the internal model's states by name (units converted).
+// The true plant state, mapped onto the internal model's states by name (units converted). An
+// internal state the plant has no state for may come from a plant output of the same name (e.g.
+// a reduced model's biomass X = the plant's output A0 + A1 + A3 + A4), evaluated at the plant
+// state with the inputs applied over the interval that just ended (what the run table shows).
 class PlantStateSource : public NmpcStateSource {
  public:
-  // Throws model::ModelError (file of the internal model) when a state of `internal` is missing
-  // from `plant` or has an incompatible unit.
-  PlantStateSource(const model::ModelInfo& plant, const model::ModelInfo& internal);
-  // The plant state at time t (plant states, plant units).
-  void SetPlantState(double t, const double* x_plant);
+  // Throws model::ModelError (file of the internal model) when a state of `internal` is neither
+  // a state nor an output of the plant, or has an incompatible unit.
+  PlantStateSource(std::shared_ptr<const model::Model> plant, const model::ModelInfo& internal);
+  // The plant state at time t (plant states, parameters and units); `p_plant` may be null when
+  // no internal state comes from a plant output.
+  void SetPlantState(double t, const double* x_plant, const double* p_plant);
+  void InputsApplied(const double* u_plant) override;
   bool State(double t, const double* measurements, double* x, std::string* why) override;
 
  private:
-  std::vector<int> plant_index_;
+  std::shared_ptr<const model::Model> plant_;
+  std::unique_ptr<model::ModelWorkspace> ws_;
+  std::vector<int> plant_index_;  // >= 0: plant state; < 0: plant output -1 - index
   std::vector<double> factor_;
-  std::vector<double> plant_x_;
+  std::vector<double> plant_x_, plant_u_, plant_y_;
+  bool uses_outputs_ = false;
   double t_ = model::kNaN;
 };
 
@@ -56,6 +66,9 @@ struct NmpcLoopSpec {
   std::vector<std::pair<int, int>> held_inputs;
   std::vector<Schedule> fallback;    // per problem control: the recipe (plant input units)
   std::string state_source = "plant";
+  // The NMPC takes over at this time (model time unit); before it the fallback recipe drives
+  // its controls and no NMPC step is made or logged.
+  double start = -model::kInf;
 };
 
 // Per-sample record: source code 0 optimal, 1 previous plan, 2 recipe; NaN between NMPC steps.
@@ -74,7 +87,10 @@ class NmpcLoop : public sim::SampledController {
   void Begin(double t0, const double* u0) override;
   // Allocates on NMPC steps (the NLP solver does); schedules and PID loops do not.
   void Step(long k, double t, const double* measurements, double* u) override;
-  void Applied(const double* u) override { others_->Applied(u); }
+  void Applied(const double* u) override {
+    others_->Applied(u);
+    source_->InputsApplied(u);
+  }
 
   const std::vector<NmpcLogRow>& log() const { return log_; }
   NmpcController& controller() { return *mpc_; }
