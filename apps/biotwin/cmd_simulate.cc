@@ -15,6 +15,7 @@
 #include "model/format.h"
 #include "model/quantity.h"
 #include "record/record.h"
+#include "runtime/runtime.h"
 #include "sim/replay.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -272,7 +273,12 @@ int RunSimulate(const std::vector<std::string>& args) {
   if (control_setup) {
     sim::SampledRunOptions copt;
     copt.on_progress = opt.on_progress;
-    closed = control::RunClosedLoop(m, sc, *control_setup, copt, &control_columns);
+    try {  // the runtime builds the NMPC's estimator (noise file, sensors) before the run
+      closed = runtime::RunClosedLoop(m, sc, *control_setup, copt, &control_columns);
+    } catch (const model::ModelError& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitInvalidInput;
+    }
     result = closed.ToSimResult();
   } else {
     sim::Simulator simulator(m, sc, opt);

@@ -596,7 +596,7 @@ ControlSetup LoadScenarioControl(const sim::Scenario& scenario, const model::Mod
 
 sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, const sim::Scenario& scenario,
                                     const ControlSetup& setup, sim::SampledRunOptions options,
-                                    std::vector<ControlColumn>* columns) {
+                                    std::vector<ControlColumn>* columns, std::shared_ptr<NmpcStateSource> state_source) {
   sim::SensorBank sensors = setup.MakeSensors();
   sim::ActuatorBank actuators = setup.MakeActuators();
   std::unique_ptr<ControlSystem> controller = setup.MakeController();
@@ -606,22 +606,30 @@ sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model, c
   sim::InstallSampleRules(model, &rules, &options);
   if (!setup.mpc) return sim::RunSampled(std::move(model), scenario, sensors, *controller, actuators, options);
 
-  // NMPC: the plant state feeds the controller after every interval.
+  // NMPC: the plant state (or the given source, e.g. an estimator) feeds the controller.
+  if (!state_source && setup.mpc->state_source != "plant") {
+    throw std::invalid_argument("the NMPC's state source '" + setup.mpc->state_source +
+                                "' must be built by the runtime (runtime::RunClosedLoop)");
+  }
   const auto& info = model->info();
-  auto source = std::make_shared<PlantStateSource>(model, setup.mpc->problem.model->info());
+  std::shared_ptr<PlantStateSource> source;
+  if (!state_source) source = std::make_shared<PlantStateSource>(model, setup.mpc->problem.model->info());
   std::vector<double> x0 = info.InitialState(), p0 = info.ParameterValues(), u0 = info.DefaultInputs();
   for (const auto& [i, v] : scenario.initial) x0[i] = v;
   for (const auto& [i, v] : scenario.parameters) p0[i] = v;
   for (const auto& [i, profile] : scenario.inputs) u0[i] = profile.Value(scenario.t_begin);
-  source->InputsApplied(u0.data());
-  source->SetPlantState(scenario.t_begin, x0.data(), p0.data());
-  NmpcLoop loop(setup.mpc, std::move(controller), source, setup.spec.sample_time, setup.spec.sample_index_origin);
-  auto user_hook = options.after_interval;
-  options.after_interval = [&, user_hook](long k, double t, double* x, const double* p, std::string* error) {
-    if (user_hook && !user_hook(k, t, x, p, error)) return false;
-    source->SetPlantState(t, x, p);
-    return true;
-  };
+  if (source) {
+    source->SetPlantState(scenario.t_begin, x0.data(), p0.data());
+    state_source = source;
+    auto user_hook = options.after_interval;
+    options.after_interval = [&, user_hook](long k, double t, double* x, const double* p, std::string* error) {
+      if (user_hook && !user_hook(k, t, x, p, error)) return false;
+      source->SetPlantState(t, x, p);
+      return true;
+    };
+  }
+  state_source->InputsApplied(u0.data());
+  NmpcLoop loop(setup.mpc, std::move(controller), state_source, setup.spec.sample_time, setup.spec.sample_index_origin);
   sim::SampledRunResult result = sim::RunSampled(std::move(model), scenario, sensors, loop, actuators, options);
   const std::string& tu = info.time_unit.text;
   for (const auto& row : loop.log()) {

@@ -58,11 +58,15 @@ struct ControlColumn {
 // part, the NMPC gets the true plant state after every interval (chained after
 // options.after_interval), each fallback adds a warning with its reason to the result, and
 // `columns` (when non-null) receives mpc:source (0 optimal, 1 previous plan, 2 recipe),
-// mpc:solve_time, mpc:cpu_time, mpc:iterations and mpc:objective.
+// mpc:solve_time, mpc:cpu_time, mpc:iterations and mpc:objective. `state_source` (when not
+// null) replaces the plant state, e.g. an estimator (src/runtime builds it for `mpc: state:
+// {estimator: ...}`; without one such a block throws std::invalid_argument); it receives the
+// initial plant inputs before the run.
 sim::SampledRunResult RunClosedLoop(std::shared_ptr<const model::Model> model,
                                     const sim::Scenario& scenario, const ControlSetup& setup,
                                     sim::SampledRunOptions options = {},
-                                    std::vector<ControlColumn>* columns = nullptr);
+                                    std::vector<ControlColumn>* columns = nullptr,
+                                    std::shared_ptr<NmpcStateSource> state_source = nullptr);
 
 }  // namespace biotwin::control
 

@@ -8,6 +8,47 @@
 #include "model/model.h"
 
 namespace biotwin::control {
+namespace {
+
+// `state: plant` or `state: {estimator: ekf|ukf, noise: FILE, initial: {X: 1.5 g/L}}`.
+void ReadStateSource(const model::YamlReader& r, const YAML::Node& node, const std::string& base, NmpcLoopSpec* spec) {
+  const std::string f = "control.mpc.state";
+  if (node.IsScalar()) {
+    spec->state_source = r.String(node, f);
+    if (spec->state_source != "plant") {
+      r.Fail(node, f, "'" + spec->state_source + "' is not a state source: 'plant' (the true plant state) or a map {estimator: ekf|ukf, noise: FILE}");
+    }
+    return;
+  }
+  r.RequireMap(node, f);
+  r.Entries(node, f, {"estimator", "noise", "initial"});
+  EstimatorStateSpec e;
+  e.file = r.file();
+  e.line = model::YamlReader::Line(node);
+  if (!node["estimator"]) r.Fail(node, f + ".estimator", "missing: ekf or ukf");
+  e.method = r.String(node["estimator"], f + ".estimator");
+  if (e.method == "mhe") {
+    r.Fail(node["estimator"], f + ".estimator", "the MHE cannot run inside the closed loop yet (it re-solves a window over the input history): use ekf or ukf");
+  }
+  if (e.method != "ekf" && e.method != "ukf") r.Fail(node["estimator"], f + ".estimator", "unknown estimator '" + e.method + "': ekf or ukf");
+  if (!node["noise"]) r.Fail(node, f + ".noise", "missing: the noise file (measurement and process sigmas, prior; docs/estimate.md)");
+  std::filesystem::path noise = r.String(node["noise"], f + ".noise");
+  if (noise.is_relative() && !base.empty()) noise = std::filesystem::path(base) / noise;
+  if (!std::filesystem::is_regular_file(noise)) r.Fail(node["noise"], f + ".noise", "no such file: " + noise.string());
+  e.noise_file = noise.string();
+  const auto& info = spec->problem.model->info();
+  if (node["initial"]) {
+    for (const auto& [name, v] : r.Entries(node["initial"], f + ".initial")) {
+      const int i = info.StateIndex(name);
+      if (i < 0) r.Fail(v, f + ".initial." + name, "the NMPC's model (" + info.file + ") has no state '" + name + "'");
+      e.initial[i] = r.Quantity(v, f + ".initial." + name, info.states[i].unit);
+    }
+  }
+  spec->state_source = "estimator";
+  spec->estimator = std::move(e);
+}
+
+}  // namespace
 
 std::shared_ptr<const NmpcLoopSpec> ParseNmpcBlock(const model::YamlReader& r, const YAML::Node& node,
                                                    const model::ModelInfo& plant, double sample_time,
@@ -102,12 +143,7 @@ std::shared_ptr<const NmpcLoopSpec> ParseNmpcBlock(const model::YamlReader& r, c
     if (!(o.feasibility_tolerance > 0)) r.Fail(node["feasibility_tolerance"], f + ".feasibility_tolerance", "must be positive");
   }
   if (node["accept_feasible_iterate"]) o.accept_feasible_iterate = r.Bool(node["accept_feasible_iterate"], f + ".accept_feasible_iterate");
-  if (node["state"]) {
-    spec->state_source = r.String(node["state"], f + ".state");
-    if (spec->state_source != "plant") {
-      r.Fail(node["state"], f + ".state", "'" + spec->state_source + "' is not a state source: 'plant' (the true plant state; an estimator plugs in through NmpcStateSource)");
-    }
-  }
+  if (node["state"]) ReadStateSource(r, node["state"], base, spec.get());
   return spec;
 }
 

@@ -100,6 +100,7 @@ void NmpcLoop::Begin(double t0, const double* u0) {
 }
 
 void NmpcLoop::Step(long k, double t, const double* measurements, double* u) {
+  source_->Sample(t, measurements);
   others_->Step(k, t, measurements, u);
   if (t < spec_->start - 1e-9 * std::max(1.0, std::fabs(spec_->start))) {
     const long ku = k + origin_;

@@ -7,7 +7,9 @@
 #ifndef BIOTWIN_CONTROL_NMPC_LOOP_H_
 #define BIOTWIN_CONTROL_NMPC_LOOP_H_
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,19 @@ class NmpcStateSource {
   virtual bool State(double t, const double* measurements, double* x, std::string* why) = 0;
   // The plant inputs applied over the coming interval (after the actuators), every sample.
   virtual void InputsApplied(const double* u_plant) {}
+  // Every control sample (also between NMPC steps and before `start`), before State: the
+  // sensor channels at time t, e.g. for an estimator to assimilate.
+  virtual void Sample(double t, const double* measurements) {}
+};
+
+// `mpc: state: {estimator: ..., noise: ..., initial: {...}}`: the NMPC's state comes from a state
+// estimator on its internal model, fed by the closed loop's sensors (built by src/runtime).
+struct EstimatorStateSpec {
+  std::string method;                  // "ekf" or "ukf"
+  std::string noise_file;              // absolute or relative to the working directory
+  std::map<int, double> initial;       // internal-model state -> prior value (state unit)
+  std::string file;                    // scenario file and line of the `state:` block (errors)
+  int line = 0;
 };
 
 // The true plant state, mapped onto the internal model's states by name (units converted). An
@@ -65,7 +80,8 @@ struct NmpcLoopSpec {
   // is neither a control nor fixed in the block's `inputs:`.
   std::vector<std::pair<int, int>> held_inputs;
   std::vector<Schedule> fallback;    // per problem control: the recipe (plant input units)
-  std::string state_source = "plant";
+  std::string state_source = "plant";  // "plant" or "estimator"
+  std::optional<EstimatorStateSpec> estimator;  // set when state_source == "estimator"
   // The NMPC takes over at this time (model time unit); before it the fallback recipe drives
   // its controls and no NMPC step is made or logged.
   double start = -model::kInf;

@@ -217,6 +217,10 @@ bool Mhe::Solve() {
   return true;
 }
 
+void Mhe::HoldInputs(std::span<const double>) {
+  throw std::logic_error("the MHE cannot take live inputs: it re-solves its window, which needs the input history; use the EKF or UKF");
+}
+
 bool Mhe::Step(double t, std::span<const Observation> observations) {
   if (t < t_ && !IsCurrent(t)) {
     throw std::invalid_argument("Step: time " + model::FormatNumber(t) + " is before the estimator's time " +

@@ -21,6 +21,8 @@ class Mhe : public StateFilterBase {
   void Reset(double t0, std::span<const double> x0, std::span<const double> sigma0) override;
   bool Step(double t, std::span<const Observation> observations) override;
   std::vector<std::pair<double, std::vector<double>>> Window() const override;
+  // Throws std::logic_error: the window would need the input history, not the latest inputs.
+  void HoldInputs(std::span<const double> u) override;
 
  private:
   struct Node {

@@ -82,6 +82,14 @@ class StateEstimator {
   // false when the propagation failed (the estimate is then held; see summary().last_error).
   virtual bool Step(double t, std::span<const Observation> observations) = 0;
 
+  // Live inputs for an estimator running inside a closed loop: from time() on, input i takes
+  // u[i] (model input unit; num_inputs entries) instead of the scenario's profile until the next
+  // call; NaN leaves input i to the scenario. Call it before each Step with the inputs applied
+  // over the coming interval. EKF and UKF only (they propagate forward once); the MHE re-solves
+  // its window and would need the whole input history: it throws std::logic_error. Does not
+  // allocate.
+  virtual void HoldInputs(std::span<const double> u) = 0;
+
   virtual double time() const = 0;
   // Current estimate (state units) and covariance (n x n, column-major).
   virtual std::span<const double> state() const = 0;

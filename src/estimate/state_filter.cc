@@ -50,6 +50,13 @@ void StateFilterBase::Reset(double t0, std::span<const double> x0, std::span<con
   summary_ = StateEstimationSummary();
 }
 
+void StateFilterBase::HoldInputs(std::span<const double> u) {
+  if (static_cast<int>(u.size()) != prop_->model().num_inputs()) {
+    throw std::invalid_argument("HoldInputs: expected " + std::to_string(prop_->model().num_inputs()) + " inputs");
+  }
+  prop_->SetLiveInputs(u.data());
+}
+
 void StateFilterBase::Outputs(std::span<double> y) {
   if (static_cast<int>(y.size()) != prop_->model().num_outputs()) {
     throw std::invalid_argument("Outputs: expected room for " + std::to_string(prop_->model().num_outputs()) + " outputs");

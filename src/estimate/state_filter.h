@@ -23,6 +23,7 @@ class StateFilterBase : public StateEstimator {
                   StateEstimationOptions options);
 
   void Reset(double t0, std::span<const double> x0, std::span<const double> sigma0) override;
+  void HoldInputs(std::span<const double> u) override;
   double time() const override { return t_; }
   std::span<const double> state() const override { return {x_.data(), static_cast<size_t>(n_)}; }
   std::span<const double> covariance() const override {

@@ -91,6 +91,7 @@ StatePropagator::StatePropagator(std::shared_ptr<const model::Model> model,
   u_.assign(m_, 0.0);
   u_override_.assign(m_, 0);
   u_override_value_.assign(m_, 0.0);
+  live_.assign(m_, model::kNaN);
   jx_.assign(static_cast<size_t>(n_) * n_, 0.0);
   for (const auto& ev : info_.events) {
     throw std::invalid_argument("state estimation does not support model events yet (event '" + ev.name +
@@ -190,7 +191,9 @@ void StatePropagator::SetTime(double t) {
 void StatePropagator::ComputeInputs(double t) {
   for (int i = 0; i < m_; ++i) {
     double v;
-    if (u_override_[i]) {
+    if (!std::isnan(live_[i])) {
+      v = live_[i];
+    } else if (u_override_[i]) {
       v = u_override_value_[i];
     } else {
       auto it = scenario_.inputs.find(i);

@@ -7,6 +7,7 @@
 #ifndef BIOTWIN_ESTIMATE_STATE_PROPAGATOR_H_
 #define BIOTWIN_ESTIMATE_STATE_PROPAGATOR_H_
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ class StatePropagator {
   bool Propagate(double t0, double t1, double* x, double* phi);
   // Model outputs at (t, x) with the inputs and parameters in force at t.
   void Outputs(double t, const double* x, double* y);
+  // Live inputs (e.g. what a closed loop applied): input i is u[i] (model input unit) from now on
+  // instead of the scenario's profile; NaN leaves input i to the scenario. Does not allocate.
+  void SetLiveInputs(const double* u) { std::copy(u, u + m_, live_.begin()); }
   const std::string& error() const { return error_; }
   long count() const { return count_; }
   long steps() const { return steps_; }  // CVODES steps over all propagations
@@ -56,6 +60,7 @@ class StatePropagator {
   std::vector<double> p_base_, p_, u_, jx_;
   std::vector<char> u_override_;
   std::vector<double> u_override_value_;
+  std::vector<double> live_;  // live input values (NaN: none)
   int phase_ = 0;
   double piece_time_ = 0.0;
   std::vector<double> breakpoints_;     // input profile breakpoints, sorted
