@@ -125,6 +125,11 @@ EstimatorStateSource::EstimatorStateSource(const model::ModelInfo& plant, const 
   }
   obs_.reserve(channels_.size());
   for (const auto& st : info.states) state_names_.push_back(st.name);
+  if (std::isfinite(scenario.t_end) && sample_time > 0) {
+    const size_t samples = static_cast<size_t>((scenario.t_end - scenario.t_begin) / sample_time) + 2;
+    hist_t_.reserve(samples);
+    hist_x_.reserve(samples * n);
+  }
 }
 
 void EstimatorStateSource::InputsApplied(const double* u_plant) {
@@ -153,6 +158,9 @@ void EstimatorStateSource::Sample(double t, const double* measurements) {
     ok_ = false;
     error_ = "the estimator failed at t = " + model::FormatNumber(t) + ": " + estimator_->summary().last_error;
   }
+  hist_t_.push_back(t);
+  const auto x = estimator_->state();
+  hist_x_.insert(hist_x_.end(), x.begin(), x.end());
 }
 
 bool EstimatorStateSource::State(double t, const double* measurements, double* x, std::string* why) {

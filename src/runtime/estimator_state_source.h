@@ -42,6 +42,9 @@ class EstimatorStateSource : public control::NmpcStateSource {
   bool State(double t, const double* measurements, double* x, std::string* why) override;
 
   const estimate::StateEstimator& estimator() const { return *estimator_; }
+  // The estimate after every control sample: times and states (row-major, num_states each).
+  const std::vector<double>& history_times() const { return hist_t_; }
+  const std::vector<double>& history_states() const { return hist_x_; }
   const std::vector<ChannelMap>& channels() const { return channels_; }
 
  private:
@@ -50,6 +53,7 @@ class EstimatorStateSource : public control::NmpcStateSource {
   std::vector<std::pair<int, double>> input_map_;  // per internal input: (plant index or -1, factor)
   std::vector<double> u_;
   std::vector<std::string> state_names_;
+  std::vector<double> hist_t_, hist_x_;  // reserved for the whole run
   std::vector<estimate::Observation> obs_;
   double t0_ = 0.0, sample_time_ = 0.0;
   double t_ = -model::kInf;  // time of the last Sample
