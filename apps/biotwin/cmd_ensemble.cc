@@ -17,6 +17,7 @@
 #include "io/run_table.h"
 #include "model/format.h"
 #include "model/model.h"
+#include "runtime/runtime.h"
 #include "sim/ensemble.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -130,7 +131,10 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
     if (variation.empty()) {
       throw std::invalid_argument("the scenario has no 'variation:' block: every batch would be the same");
     }
-    if (nominal.has_control) control_setup = control::LoadScenarioControl(nominal, m->info());
+    if (nominal.has_control) {
+      control_setup = control::LoadScenarioControl(nominal, m->info());
+      runtime::MakeStateSource(m->info(), nominal, *control_setup);  // checks an NMPC estimator block
+    }
     if (metrics_text.empty()) {  // the scenario's ensemble.metrics, if it lists them
       YAML::Node root = YAML::Load(nominal.text);
       if (root["ensemble"] && root["ensemble"]["metrics"]) {
@@ -176,7 +180,7 @@ int RunEnsembleCommand(const std::vector<std::string>& args) {
     lengths[i] = sc.t_end - sc.t_begin;
     sim::SimResult r;
     if (control_setup) {
-      r = control::RunClosedLoop(m, sc, *control_setup).ToSimResult();
+      r = runtime::RunClosedLoop(m, sc, *control_setup).ToSimResult();
     } else {
       sim::SimOptions so;
       so.record_outputs = true;
