@@ -32,11 +32,12 @@ TEST_F(EstimateCli, DocsExampleEkfTracksTheSimulatedTruth) {
   CliRun r = Run({"estimate", Ecoli(), "--scenario", Scenario(), "--data", Example("online.csv"), "--lab",
                   Example("lab.csv"), "--noise", Example("noise.yaml"), "--method", "ekf", "--out", Path("est.csv")});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("18 delayed samples skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("320 observations used (0 delayed), 18 delayed samples skipped"), std::string::npos) << r.out;
   const auto est = ReadTable(Path("est.csv"));
   const auto truth = ReadTable(Path("truth.csv"));
   ASSERT_EQ(est.rows.size(), 81u);  // the prior at 0 h and every 0.5 h to 40 h
-  for (const char* h : {"t [h]", "X [g/L]", "X_sigma [g/L]", "S [g/L]", "S_sigma [g/L]", "mu [1/h]", "OUR [mmol/(L*h)]"}) {
+  for (const char* h : {"t [h]", "X [g/L]", "X_sigma [g/L]", "S [g/L]", "S_sigma [g/L]", "mu [1/h]", "OUR [mmol/(L*h)]",
+                        "CER [mmol/(L*h)]", "base_rate [mmol/(L*h)]"}) {
     EXPECT_GE(est.Column(h), 0) << h;
   }
   EXPECT_LT(cli_support::Rmse(est, truth, "X [g/L]"), 0.15);

@@ -268,6 +268,11 @@ TEST(Jacobian, EcoliRhsAndOutputsMatchAHandWrittenImplementation) {
   EXPECT_PRED2(near, y[info.OutputIndex("OTR")], otr);
   EXPECT_PRED2(near, y[info.OutputIndex("OUR")], qO * X / P("M_O2") * 1000.0);  // mmol/(L*h)
   EXPECT_PRED2(near, y[info.OutputIndex("acetate_rate")], (pA - qsA) * X);
+  // Off-gas CO2 by carbon balance and base by N uptake plus acetic acid (mmol/(L*h)).
+  const double qC = P("Cs") * qS - P("Cx") * mu - P("Ca") * (pA - qsA);
+  EXPECT_PRED2(near, y[info.OutputIndex("CER")], qC * X / P("M_C") * 1000.0);
+  EXPECT_PRED2(near, y[info.OutputIndex("RQ")], (qC / P("M_C")) / (qO / P("M_O2")));
+  EXPECT_PRED2(near, y[info.OutputIndex("base_rate")], (mu * P("fN") / P("M_N") + (pA - qsA) / P("M_HAc")) * X * 1000.0);
 }
 
 }  // namespace
