@@ -69,6 +69,17 @@ struct ShootingIntegrator::Impl {
     return at;
   }
 
+  // Writes the point into the rate tape's variable vector (file models) and returns it.
+  double* LoadTapeVariables(const model::EvalPoint& at) {
+    double* v = tape_vars.data();
+    std::copy(at.x, at.x + n, v);
+    std::copy(at.u, at.u + m, v + file_model->input_offset());
+    std::copy(at.p, at.p + setup.parameters.size(), v + file_model->parameter_offset());
+    v[file_model->time_index()] = at.t;
+    v[file_model->phase_index()] = at.phase;
+    return v;
+  }
+
   // d f / d t at `at` (n entries) into ft; exact through the tape for file models.
   void TimeDerivative(const model::EvalPoint& at) {
     if (!time_dependent) {
@@ -76,12 +87,7 @@ struct ShootingIntegrator::Impl {
       return;
     }
     if (file_model) {
-      double* v = tape_vars.data();
-      std::copy(at.x, at.x + n, v);
-      std::copy(at.u, at.u + m, v + file_model->input_offset());
-      std::copy(at.p, at.p + setup.parameters.size(), v + file_model->parameter_offset());
-      v[file_model->time_index()] = at.t;
-      v[file_model->phase_index()] = at.phase;
+      double* v = LoadTapeVariables(at);
       const auto& tape = file_model->tapes().rhs;
       model::TapeForward(tape, v, time_ws);
       for (int i = 0; i < n; ++i) {
@@ -156,12 +162,7 @@ struct ShootingIntegrator::Impl {
     const bool need_f = want_f || col_length >= 0;
     const bool need_t = time_dependent && (col_length >= 0 || col_start >= 0);
     if (file_model) {
-      double* v = tape_vars.data();
-      std::copy(at.x, at.x + n, v);
-      std::copy(at.u, at.u + m, v + file_model->input_offset());
-      std::copy(at.p, at.p + setup.parameters.size(), v + file_model->parameter_offset());
-      v[file_model->time_index()] = at.t;
-      v[file_model->phase_index()] = at.phase;
+      double* v = LoadTapeVariables(at);
       const auto& tape = file_model->tapes().rhs;
       const int uo = file_model->input_offset(), ti = file_model->time_index();
       model::TapeForward(tape, v, time_ws);
