@@ -5,8 +5,12 @@
 // parameters are the model's defaults, which equal the reference's nominal x0 file
 // (tests/validation/indpensim_closedloop_validation_test checks that).
 //
-// BM_IndPenSimBatch: time per batch and solver counters of the last batch. BM_IndPenSimEnsemble:
-// batches per second with one thread per core, all sharing the one immutable model.
+// BM_IndPenSimBatch: time per batch and solver counters of the last batch, with the model's
+// built-in compiled code (src/model/compiled_tapes.h); BM_IndPenSimBatchInterpreted: the same
+// batch through the tape interpreter (same numbers, same steps). BM_IndPenSimEnsemble: batches
+// per second with one thread per core, all sharing the one immutable model, each batch drawn
+// from the recipe's `variation:` block (batch-to-batch spread, in-batch disturbances, batch
+// length) as `biotwin ensemble` draws it.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -18,9 +22,11 @@
 #include <vector>
 
 #include "control/control.h"
+#include "model/compiled_tapes.h"
 #include "model/model.h"
 #include "sim/sample_rules.h"
 #include "sim/scenario.h"
+#include "sim/variation.h"
 
 namespace {
 
@@ -30,17 +36,28 @@ struct Case {
   std::shared_ptr<const biotwin::model::Model> model;
   sim::Scenario scenario;
   biotwin::control::ControlSetup setup;
+  sim::VariationSpec variation;
 };
 
+Case Load(bool compiled) {
+  Case k;
+  biotwin::model::SetCompiledTapesEnabled(compiled);
+  k.model = biotwin::model::LoadModelFile(std::string(BIOTWIN_SOURCE_DIR) + "/models/indpensim.yaml");
+  biotwin::model::SetCompiledTapesEnabled(true);
+  k.scenario = sim::LoadScenarioFile(std::string(BIOTWIN_SOURCE_DIR) + "/examples/indpensim/recipe.yaml",
+                                     k.model->info());
+  k.setup = biotwin::control::LoadScenarioControl(k.scenario, k.model->info());
+  k.variation = sim::LoadVariationSpec(k.scenario.text, k.scenario.file, k.model->info());
+  return k;
+}
+
 const Case& Nominal() {
-  static const Case c = [] {
-    Case k;
-    k.model = biotwin::model::LoadModelFile(std::string(BIOTWIN_SOURCE_DIR) + "/models/indpensim.yaml");
-    k.scenario = sim::LoadScenarioFile(std::string(BIOTWIN_SOURCE_DIR) + "/examples/indpensim/recipe.yaml",
-                                       k.model->info());
-    k.setup = biotwin::control::LoadScenarioControl(k.scenario, k.model->info());
-    return k;
-  }();
+  static const Case c = Load(true);
+  return c;
+}
+
+const Case& NominalInterpreted() {
+  static const Case c = Load(false);
   return c;
 }
 
@@ -53,8 +70,7 @@ double FinalState(const Case& c, const sim::SampledRunResult& r, const char* nam
   return r.states[(r.rows() - 1) * r.n_states + c.model->info().StateIndex(name)];
 }
 
-void BM_IndPenSimBatch(benchmark::State& state) {
-  const Case& c = Nominal();
+void RunBatches(benchmark::State& state, const Case& c) {
   sim::SampledRunResult last;
   for (auto _ : state) {
     sim::SampledRunResult r = RunBatch(c);
@@ -74,10 +90,16 @@ void BM_IndPenSimBatch(benchmark::State& state) {
   state.counters["reinits"] = static_cast<double>(last.stats.reinits);
   state.counters["P_end_g_per_L"] = FinalState(c, last, "P");
 }
+
+void BM_IndPenSimBatch(benchmark::State& state) { RunBatches(state, Nominal()); }
 BENCHMARK(BM_IndPenSimBatch)->Unit(benchmark::kMillisecond)->MinTime(0.5)->Repetitions(5)->ReportAggregatesOnly(true);
 
+void BM_IndPenSimBatchInterpreted(benchmark::State& state) { RunBatches(state, NominalInterpreted()); }
+BENCHMARK(BM_IndPenSimBatchInterpreted)->Unit(benchmark::kMillisecond)->MinTime(0.5)->Repetitions(3)->ReportAggregatesOnly(true);
+
 // Batches per second on all cores: one thread per hardware thread, each running `per_thread`
-// batches back to back; items_per_second is the throughput (wall clock).
+// drawn batches back to back (seeds 1, 2, ... as `biotwin ensemble --seed 1`); items_per_second
+// is the throughput (wall clock).
 void BM_IndPenSimEnsemble(benchmark::State& state) {
   const Case& c = Nominal();
   const int threads = std::max(1u, std::thread::hardware_concurrency());
@@ -89,7 +111,10 @@ void BM_IndPenSimEnsemble(benchmark::State& state) {
     for (int w = 0; w < threads; ++w) {
       pool.emplace_back([&, w] {
         for (int b = 0; b < per_thread; ++b) {
-          if (!RunBatch(c).ok) ++fails[w];
+          sim::Scenario sc = c.scenario;
+          const uint64_t seed = 1 + static_cast<uint64_t>(w) * per_thread + b;
+          sim::ApplyDraw(sim::DrawBatch(c.variation, c.model->info(), c.scenario, seed), &sc);
+          if (!biotwin::control::RunClosedLoop(c.model, sc, c.setup).ok) ++fails[w];
         }
       });
     }
@@ -100,7 +125,7 @@ void BM_IndPenSimEnsemble(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * threads * per_thread);
   state.counters["threads"] = threads;
 }
-BENCHMARK(BM_IndPenSimEnsemble)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
+BENCHMARK(BM_IndPenSimEnsemble)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
 
 }  // namespace
 
@@ -109,6 +134,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {
     Nominal();
+    NominalInterpreted();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "indpensim_bench: %s\n", e.what());
     return 1;

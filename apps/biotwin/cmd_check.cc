@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "model/file_model.h"
 #include "model/format.h"
 #include "model/model.h"
 #include "sim/scenario.h"
@@ -38,6 +39,10 @@ int RunCheck(const std::vector<std::string>& args) {
     if (!p.source.empty()) std::printf("  source: %s\n", p.source.c_str());
     if (!p.doi.empty()) std::printf("  doi: %s\n", p.doi.c_str());
     std::printf("  sha256: %s\n  time unit: %s\n", info.content_hash.c_str(), U(info.time_unit).c_str());
+    if (const auto* fm = dynamic_cast<const model::FileModel*>(m.get())) {
+      std::printf("  evaluation: %s\n", fm->compiled_rhs() ? "compiled (built-in C++ for these balances)"
+                                                           : "interpreted (no built-in compiled code for these balances)");
+    }
     std::printf("\nstates (%zu):\n", info.states.size());
     for (const auto& s : info.states) {
       std::printf("  %-10s %-10s initial %-10s %s%s\n", s.name.c_str(), U(s.unit).c_str(),

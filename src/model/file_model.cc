@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "model/codegen.h"
+
 namespace biotwin::model {
 namespace {
 
@@ -18,6 +20,8 @@ FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tape
     t->set_num_vars(num_vars());
     t->Finalize();
   }
+  if (tapes_.rhs.num_outputs() > 0) rhs_fn_ = FindCompiledTape(TapeFingerprint(tapes_.rhs));
+  if (tapes_.outputs.num_outputs() > 0) outputs_fn_ = FindCompiledTape(TapeFingerprint(tapes_.outputs));
 }
 
 std::unique_ptr<ModelWorkspace> FileModel::NewWorkspace() const {
@@ -43,6 +47,10 @@ void FileModel::Pack(const EvalPoint& at, double* vars) const {
 void FileModel::Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
+  if (rhs_fn_ != nullptr) {
+    rhs_fn_(ws.vars.data(), xdot);
+    return;
+  }
   TapeForwardValues(tapes_.rhs, ws.vars.data(), ws.rhs);
   for (int i = 0; i < num_states(); ++i) xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
 }
@@ -66,6 +74,10 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
 void FileModel::Outputs(const EvalPoint& at, double* y, ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   Pack(at, ws.vars.data());
+  if (outputs_fn_ != nullptr) {
+    outputs_fn_(ws.vars.data(), y);
+    return;
+  }
   TapeForwardValues(tapes_.outputs, ws.vars.data(), ws.outputs);
   for (int i = 0; i < tapes_.outputs.num_outputs(); ++i) {
     y[i] = TapeOutput(tapes_.outputs, ws.outputs, i);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/compiled_tapes.h"
 #include "model/model.h"
 #include "model/tape.h"
 
@@ -34,6 +35,10 @@ class FileModel : public Model {
   void ActionValues(const EvalPoint& at, double* values, ModelWorkspace& ws) const override;
 
   const Tapes& tapes() const { return tapes_; }
+  // Whether the balances (and outputs) run as built-in compiled code (compiled_tapes.h) rather
+  // than through the tape interpreter; the numbers are the same either way.
+  bool compiled_rhs() const { return rhs_fn_ != nullptr; }
+  bool compiled_outputs() const { return outputs_fn_ != nullptr; }
   // Variable vector layout.
   int input_offset() const { return num_states(); }
   int parameter_offset() const { return num_states() + num_inputs(); }
@@ -45,6 +50,7 @@ class FileModel : public Model {
   void Pack(const EvalPoint& at, double* vars) const;
   ModelInfo info_;
   Tapes tapes_;
+  CompiledTapeFn rhs_fn_ = nullptr, outputs_fn_ = nullptr;
 };
 
 }  // namespace biotwin::model

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/tape_ops.h"
+
 namespace biotwin::model {
 
 struct Tape::InstrHash {
@@ -118,18 +120,18 @@ inline double Evaluate(TapeOp op, double a, double b, double c, double k, double
   switch (op) {
     case TapeOp::kConst: return k;
     case TapeOp::kVar: return a;
-    case TapeOp::kAdd: da = 1.0; db = 1.0; return a + b;
-    case TapeOp::kSub: da = 1.0; db = -1.0; return a - b;
-    case TapeOp::kMul: da = b; db = a; return a * b;
+    case TapeOp::kAdd: da = 1.0; db = 1.0; return ops::Add(a, b);
+    case TapeOp::kSub: da = 1.0; db = -1.0; return ops::Sub(a, b);
+    case TapeOp::kMul: da = b; db = a; return ops::Mul(a, b);
     case TapeOp::kDiv: {
-      const double v = a / b;
+      const double v = ops::Div(a, b);
       da = 1.0 / b;
       db = -v / b;
       return v;
     }
-    case TapeOp::kNeg: da = -1.0; return -a;
+    case TapeOp::kNeg: da = -1.0; return ops::Neg(a);
     case TapeOp::kPow: {
-      const double v = std::pow(a, b);
+      const double v = ops::Pow(a, b);
       da = b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
       if (a > 0.0) {
         db = v * std::log(a);
@@ -139,61 +141,49 @@ inline double Evaluate(TapeOp op, double a, double b, double c, double k, double
       return v;
     }
     case TapeOp::kPowK:
-      da = k == 0.0 ? 0.0 : k * std::pow(a, k - 1.0);
-      return std::pow(a, k);
+      da = k == 0.0 ? 0.0 : (k == 2.0 ? 2.0 * a : k * ops::PowK(a, k - 1.0));
+      return ops::PowK(a, k);
     case TapeOp::kExp: {
-      const double v = std::exp(a);
+      const double v = ops::Exp(a);
       da = v;
       return v;
     }
-    case TapeOp::kLog: da = 1.0 / a; return std::log(a);
-    case TapeOp::kLog10: da = 1.0 / (a * kLn10); return std::log10(a);
+    case TapeOp::kLog: da = 1.0 / a; return ops::Log(a);
+    case TapeOp::kLog10: da = 1.0 / (a * kLn10); return ops::Log10(a);
     case TapeOp::kSqrt: {
-      const double v = std::sqrt(a);
+      const double v = ops::Sqrt(a);
       da = 0.5 / v;
       return v;
     }
     case TapeOp::kAbs:
       da = a > 0.0 ? 1.0 : (a < 0.0 ? -1.0 : 0.0);
-      return std::fabs(a);
+      return ops::Abs(a);
     case TapeOp::kTanh: {
-      const double v = std::tanh(a);
+      const double v = ops::Tanh(a);
       da = 1.0 - v * v;
       return v;
     }
-    case TapeOp::kSin: da = std::cos(a); return std::sin(a);
-    case TapeOp::kCos: da = -std::sin(a); return std::cos(a);
+    case TapeOp::kSin: da = std::cos(a); return ops::Sin(a);
+    case TapeOp::kCos: da = -std::sin(a); return ops::Cos(a);
     case TapeOp::kMin:  // a on ties; NaN in either operand propagates
-      if (a <= b || a != a) {
-        da = 1.0;
-        return a;
-      }
-      db = 1.0;
-      return b;
+      if (a <= b || a != a) da = 1.0; else db = 1.0;
+      return ops::Min(a, b);
     case TapeOp::kMax:
-      if (a >= b || a != a) {
-        da = 1.0;
-        return a;
-      }
-      db = 1.0;
-      return b;
-    case TapeOp::kLt: return a < b ? 1.0 : 0.0;
-    case TapeOp::kLe: return a <= b ? 1.0 : 0.0;
-    case TapeOp::kGt: return a > b ? 1.0 : 0.0;
-    case TapeOp::kGe: return a >= b ? 1.0 : 0.0;
-    case TapeOp::kEq: return a == b ? 1.0 : 0.0;
-    case TapeOp::kNe: return a != b ? 1.0 : 0.0;
-    case TapeOp::kAnd: return (a != 0.0 && b != 0.0) ? 1.0 : 0.0;
-    case TapeOp::kOr: return (a != 0.0 || b != 0.0) ? 1.0 : 0.0;
-    case TapeOp::kNot: return a == 0.0 ? 1.0 : 0.0;
+      if (a >= b || a != a) da = 1.0; else db = 1.0;
+      return ops::Max(a, b);
+    case TapeOp::kLt: return ops::Lt(a, b);
+    case TapeOp::kLe: return ops::Le(a, b);
+    case TapeOp::kGt: return ops::Gt(a, b);
+    case TapeOp::kGe: return ops::Ge(a, b);
+    case TapeOp::kEq: return ops::Eq(a, b);
+    case TapeOp::kNe: return ops::Ne(a, b);
+    case TapeOp::kAnd: return ops::And(a, b);
+    case TapeOp::kOr: return ops::Or(a, b);
+    case TapeOp::kNot: return ops::Not(a);
     case TapeOp::kSelect:
-      if (a != 0.0) {
-        db = 1.0;
-        return b;
-      }
-      dc = 1.0;
-      return c;
-    case TapeOp::kStep: return a >= 0.0 ? 1.0 : 0.0;
+      if (a != 0.0) db = 1.0; else dc = 1.0;
+      return ops::Select(a, b, c);
+    case TapeOp::kStep: return ops::Step(a);
     case TapeOp::kSmoothStep: {
       const double x = a / b;
       const double t = std::tanh(x);
@@ -202,7 +192,7 @@ inline double Evaluate(TapeOp op, double a, double b, double c, double k, double
         da = slope / b;
         db = -slope * x / b;
       }
-      return 0.5 * (1.0 + t);
+      return ops::SmoothStep(a, b);
     }
   }
   return std::numeric_limits<double>::quiet_NaN();

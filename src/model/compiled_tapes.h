@@ -1,0 +1,36 @@
+// Built-in compiled code for model tapes. `biotwin_codegen` turns the tapes of the bundled
+// model files into straight-line C++ at build time (codegen.h); the generated translation unit
+// registers one function per tape under the tape's fingerprint, and FileModel uses a registered
+// function instead of interpreting a tape whose fingerprint matches. Any edit that changes a
+// model's equations changes the fingerprint, so the model then runs interpreted (same numbers,
+// slower); parameter values are inputs of the code and do not matter.
+#ifndef BIOTWIN_MODEL_COMPILED_TAPES_H_
+#define BIOTWIN_MODEL_COMPILED_TAPES_H_
+
+#include <string>
+
+namespace biotwin::model {
+
+// Evaluates every output of one tape: vars has the tape's variable vector, out one entry per
+// output. Thread-safe (no state).
+using CompiledTapeFn = void (*)(const double* vars, double* out);
+
+// Called by the generated code's static initialisers. Returns true (a value for the initialiser
+// to hold).
+bool RegisterCompiledTape(const char* fingerprint, CompiledTapeFn fn);
+
+// The registered function for `fingerprint`, or nullptr when there is none or compiled code is
+// switched off (SetCompiledTapesEnabled(false) or BIOTWIN_INTERPRET=1 in the environment).
+CompiledTapeFn FindCompiledTape(const std::string& fingerprint);
+
+// Whether models loaded from now on may use compiled code (default: true unless the
+// environment sets BIOTWIN_INTERPRET=1). Models already loaded keep what they have.
+void SetCompiledTapesEnabled(bool enabled);
+bool CompiledTapesEnabled();
+
+// Number of registered tapes (for `biotwin check` and tests).
+int NumCompiledTapes();
+
+}  // namespace biotwin::model
+
+#endif  // BIOTWIN_MODEL_COMPILED_TAPES_H_
