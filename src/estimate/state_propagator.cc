@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "model/format.h"
+#include "sim/fast_nvector.h"
 
 namespace biotwin::estimate {
 
@@ -135,6 +136,8 @@ StatePropagator::StatePropagator(std::shared_ptr<const model::Model> model,
   check(SUNContext_Create(nullptr, &c.ctx) == 0, "context");
   c.y = N_VNew_Serial(n_, c.ctx);
   c.abstol = N_VNew_Serial(n_, c.ctx);
+  sim::UseFastVectorOps(c.y);
+  sim::UseFastVectorOps(c.abstol);
   const std::vector<double> x0 = info_.InitialState();
   double* at = N_VGetArrayPointer(c.abstol);
   for (int i = 0; i < n_; ++i) {

@@ -13,6 +13,7 @@
 #include "model/file_model.h"
 #include "model/format.h"
 #include "model/tape.h"
+#include "sim/fast_nvector.h"
 
 namespace biotwin::sim {
 
@@ -368,8 +369,10 @@ ShootingIntegrator::ShootingIntegrator(std::shared_ptr<const model::Model> model
   }
   if (SUNContext_Create(nullptr, &s.ctx) != 0) throw std::runtime_error("cannot create SUNDIALS context");
   s.y = N_VNew_Serial(s.nx, s.ctx);
+  UseFastVectorOps(s.y);
   N_VConst(0.0, s.y);
   s.abstol = N_VNew_Serial(s.nx, s.ctx);
+  UseFastVectorOps(s.abstol);
   for (int i = 0; i < s.nx; ++i) N_VGetArrayPointer(s.abstol)[i] = s.setup.atol[i];
   s.cvode = CVodeCreate(CV_BDF, s.ctx);
   CVodeSetErrHandlerFn(s.cvode, &Impl::ErrFn, &s);

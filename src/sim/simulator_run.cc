@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "sim/fast_nvector.h"
 #include "sim/simulator_impl.h"
 #include "sim/small_dense_solver.h"
 #include "model/format.h"
@@ -28,6 +29,15 @@ bool Simulator::Impl::Setup(std::string* error) {
   u_override.assign(m, false);
   negative_reported.assign(n, false);
   u_override_value.assign(m, 0.0);
+  profile_of.assign(m, nullptr);
+  time_varying_inputs.clear();
+  for (const auto& [k, prof] : sc.inputs) {
+    profile_of[k] = &prof;
+    if (prof.kind() == InputProfile::Kind::kPiecewiseLinear || prof.kind() == InputProfile::Kind::kExponential) {
+      time_varying_inputs.push_back(k);
+    }
+  }
+  InvalidateInputs();
   action_values.assign(model->num_action_values(), 0.0);
   jx.assign(static_cast<size_t>(n) * n, 0.0);
   jp.assign(static_cast<size_t>(n) * std::max(np, 1), 0.0);
@@ -90,7 +100,9 @@ bool Simulator::Impl::Setup(std::string* error) {
   y = N_VNew_Serial(n, ctx);
   // Fused vector kernels: fewer passes and calls per step, which dominate for small models.
   N_VEnableFusedOps_Serial(y, SUNTRUE);
+  UseFastVectorOps(y);  // Debian's SUNDIALS kernels are unoptimised (fast_nvector.h)
   abstol = N_VNew_Serial(n, ctx);
+  UseFastVectorOps(abstol);
   double* x = N_VGetArrayPointer(y);
   std::vector<double> x0 = info.InitialState();
   for (auto& [k, v] : sc.initial) x0[k] = v;
@@ -257,6 +269,7 @@ bool Simulator::Impl::Reinit(double t, std::string* error) {
   ++result.stats.reinits;
   sens_key_valid = false;
   piece_time = t;
+  InvalidateInputs();
   if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
     *error = "re-initialisation failed at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + last_error;
     return false;
@@ -369,7 +382,10 @@ SimResult Simulator::Impl::Run() {
       const bool at_break = brk != breakpoints.end();
       if ((changed || at_break) && !Near(t, sc.t_end) && !Reinit(t, &error)) return finish(false, error);
       // The new piece starts at the breakpoint itself, even when t stopped a hair before it.
-      if (at_break) piece_time = std::max(piece_time, *brk);
+      if (at_break) {
+        piece_time = std::max(piece_time, *brk);
+        InvalidateInputs();
+      }
       if ((changed || at_break) && next_out > 0 && Near(result.time.back(), t)) {
         // The output at an event time or breakpoint shows the state and inputs after it.
         double keep = result.time.back();
