@@ -170,6 +170,7 @@ bool Simulator::Impl::ApplyEvent(const Event& ev, double t, double* x, std::stri
       case Kind::kSetInput: {
         u_override[a.target] = true;
         u_override_value[a.target] = value_of(a.value_expr, a.value);
+        InvalidateInputs();
         std::vector<double> dval = action_sens(a.value_expr);
         for (int k = 0; k < ns; ++k) {
           ueff[a.target][k] = dval[k];

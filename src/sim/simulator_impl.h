@@ -28,6 +28,12 @@ struct Simulator::Impl {
   std::vector<double> p, u, action_values;
   std::vector<bool> u_override;
   std::vector<double> u_override_value;
+  // Per input: its scenario profile (nullptr: default value); the inputs whose profile varies
+  // within a piece; whether u holds the values for the piece starting at inputs_piece.
+  std::vector<const InputProfile*> profile_of;
+  std::vector<int> time_varying_inputs;
+  bool inputs_valid = false;
+  double inputs_piece = 0.0;
   int phase = 0;
   double piece_time = 0.0;
   std::vector<Event> events;
@@ -85,23 +91,39 @@ struct Simulator::Impl {
     if (ctx != nullptr) SUNContext_Free(&ctx);
   }
 
+  // Input values at t: held values, scenario profiles or defaults, within the inputs' limits.
+  // Everything except linear and exponential profiles is constant over a piece (the simulator
+  // integrates one piece at a time), so those are evaluated once per piece and only the
+  // time-varying ones at every call; InvalidateInputs() after a held value or a piece changes.
   void ComputeInputs(double t) {
-    for (int i = 0; i < m; ++i) {
-      double v;
-      if (u_override[i]) {
-        v = u_override_value[i];
-      } else {
-        auto it = sc.inputs.find(i);
-        v = it == sc.inputs.end() ? info.inputs[i].default_value : it->second.Value(t, piece_time);
-      }
-      const auto& in = info.inputs[i];
-      if (v < in.lower || v > in.upper) {
-        v = std::clamp(v, in.lower, in.upper);
-        ++input_clips;
-      }
-      u[i] = v;
+    const bool whole = !inputs_valid || piece_time != inputs_piece;
+    if (whole) {
+      for (int i = 0; i < m; ++i) ComputeInput(i, t);
+      inputs_valid = true;
+      inputs_piece = piece_time;
+      return;
+    }
+    for (int i : time_varying_inputs) {
+      if (!u_override[i]) ComputeInput(i, t);
     }
   }
+
+  void ComputeInput(int i, double t) {
+    double v;
+    if (u_override[i]) {
+      v = u_override_value[i];
+    } else {
+      v = profile_of[i] == nullptr ? info.inputs[i].default_value : profile_of[i]->Value(t, piece_time);
+    }
+    const auto& in = info.inputs[i];
+    if (v < in.lower || v > in.upper) {
+      v = std::clamp(v, in.lower, in.upper);
+      ++input_clips;
+    }
+    u[i] = v;
+  }
+
+  void InvalidateInputs() { inputs_valid = false; }
 
   model::EvalPoint At(double t, const double* x) const {
     return model::EvalPoint{t, x, u.data(), p.data(), phase};

@@ -53,6 +53,7 @@ void Simulator::SetInput(int input, double value) {
   if (!s.u_override[input] || s.u_override_value[input] != value) s.reinit_needed = true;
   s.u_override[input] = true;
   s.u_override_value[input] = value;
+  s.InvalidateInputs();
 }
 
 bool Simulator::Advance(double t_to, std::string* error) {
@@ -114,6 +115,7 @@ bool Simulator::Advance(double t_to, std::string* error) {
       if (brk != s.breakpoints.end()) {
         changed = true;
         s.piece_time = std::max(s.piece_time, *brk);
+        s.InvalidateInputs();
       }
     }
     if (changed) {
