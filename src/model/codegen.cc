@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "model/compiled_tapes.h"
 #include "model/content_hash.h"
 #include "model/file_model.h"
 
@@ -66,9 +67,15 @@ const char* FunctionName(TapeOp op) {
   throw std::logic_error("codegen: no function for tape operation " + std::to_string(static_cast<int>(op)));
 }
 
+// Appends every part (no temporaries from operator+, which GCC 12 warns about spuriously).
+template <typename... Parts>
+void Put(std::string& s, const Parts&... parts) {
+  (s.append(parts), ...);
+}
+
 std::string Node(int id) {
-  std::string name = std::to_string(id);
-  name.insert(name.begin(), 't');
+  std::string name(1, 't');
+  name.append(std::to_string(id));
   return name;
 }
 
@@ -93,7 +100,8 @@ std::string TapeFingerprint(const Tape& tape) {
 }
 
 std::string TapeFunctionSource(const Tape& tape, const std::string& name) {
-  std::string src = "void " + name + "(const double* __restrict v, double* __restrict out) {\n";
+  std::string src;
+  Put(src, "void ", name, "(const double* __restrict v, double* __restrict out) {\n");
   src += "  using namespace biotwin::model::ops;\n";
   const auto& instrs = tape.instrs();
   // Only the nodes some output depends on (the builders may leave unused ones behind).
@@ -109,25 +117,143 @@ std::string TapeFunctionSource(const Tape& tape, const std::string& name) {
   for (int i = 0; i < tape.size(); ++i) {
     if (!live[i]) continue;
     const TapeInstr& in = instrs[i];
-    src += "  const double " + Node(i) + " = ";
+    Put(src, "  const double ", Node(i), " = ");
     switch (in.op) {
-      case TapeOp::kConst: src += DoubleLiteral(in.k); break;
-      case TapeOp::kVar: src += "v[" + std::to_string(in.a) + "]"; break;
-      case TapeOp::kPowK: src += std::string("PowK(") + Node(in.a) + ", " + DoubleLiteral(in.k) + ")"; break;
+      case TapeOp::kConst: Put(src, DoubleLiteral(in.k)); break;
+      case TapeOp::kVar: Put(src, "v[", std::to_string(in.a), "]"); break;
+      case TapeOp::kPowK: Put(src, "PowK(", Node(in.a), ", ", DoubleLiteral(in.k), ")"); break;
       default: {
-        src += std::string(FunctionName(in.op)) + "(" + Node(in.a);
-        if (in.b >= 0) src += ", " + Node(in.b);
-        if (in.c >= 0) src += ", " + Node(in.c);
-        src += ")";
+        Put(src, FunctionName(in.op), "(", Node(in.a));
+        if (in.b >= 0) Put(src, ", ", Node(in.b));
+        if (in.c >= 0) Put(src, ", ", Node(in.c));
+        Put(src, ")");
         break;
       }
     }
     src += ";\n";
   }
   for (int o = 0; o < tape.num_outputs(); ++o) {
-    src += "  out[" + std::to_string(o) + "] = " + Node(tape.output_node(o)) + ";\n";
+    Put(src, "  out[", std::to_string(o), "] = ", Node(tape.output_node(o)), ";\n");
   }
   if (tape.num_outputs() == 0) src += "  (void)v;\n  (void)out;\n";
+  src += "}\n";
+  return src;
+}
+
+std::string TapeJacobianSource(const Tape& tape, const std::string& name, int states, int parameter_offset,
+                               int parameters) {
+  const auto& instrs = tape.instrs();
+  const int size = tape.size();
+  auto id = [](const char* prefix, int node) {
+    std::string s(prefix);
+    s.append(std::to_string(node));
+    return s;
+  };
+  // Cones of the outputs (as Tape::Finalize marks them) and their union.
+  std::vector<std::vector<char>> cones(tape.num_outputs(), std::vector<char>(size, 0));
+  std::vector<char> live(size, 0);
+  for (int o = 0; o < tape.num_outputs(); ++o) {
+    std::vector<char>& cone = cones[o];
+    cone[tape.output_node(o)] = 1;
+    for (int i = tape.output_node(o); i >= 0; --i) {
+      if (!cone[i]) continue;
+      live[i] = 1;
+      const TapeInstr& in = instrs[i];
+      if (in.op == TapeOp::kVar || in.op == TapeOp::kConst) continue;
+      for (int operand : {in.a, in.b, in.c}) {
+        if (operand >= 0) cone[operand] = 1;
+      }
+    }
+  }
+  std::string src;
+  Put(src, "void ", name, "(const double* __restrict v, double* __restrict jx, double* __restrict jp) {\n");
+  src += "  using namespace biotwin::model::ops;\n  using biotwin::model::TapeOp;\n";
+  // Forward sweep: values and local partials.
+  for (int i = 0; i < size; ++i) {
+    if (!live[i]) continue;
+    const TapeInstr& in = instrs[i];
+    if (in.op == TapeOp::kConst) {
+      Put(src, "  [[maybe_unused]] const double ", Node(i), " = ", DoubleLiteral(in.k), ";\n");
+      continue;
+    }
+    if (in.op == TapeOp::kVar) {
+      Put(src, "  [[maybe_unused]] const double ", Node(i), " = v[", std::to_string(in.a), "];\n");
+      continue;
+    }
+    const std::string da = id("da", i), db = id("db", i), dc = id("dc", i);
+    Put(src, "  [[maybe_unused]] double ", da, ", ", db, ", ", dc, ";\n");
+    Put(src, "  [[maybe_unused]] const double ", Node(i), " = EvaluateWithPartials(TapeOp(",
+        std::to_string(static_cast<int>(in.op)), "), ", in.a >= 0 ? Node(in.a) : std::string("0.0"), ", ",
+        in.b >= 0 ? Node(in.b) : std::string("0.0"), ", ", in.c >= 0 ? Node(in.c) : std::string("0.0"), ", ",
+        DoubleLiteral(in.k), ", ", da, ", ", db, ", ", dc, ");\n");
+  }
+  // One reverse sweep per output (TapeGradient's order and zero-adjoint skips).
+  for (int o = 0; o < tape.num_outputs(); ++o) {
+    const std::vector<char>& cone = cones[o];
+    src += "  {\n";
+    std::vector<std::string> var_adjoint(tape.num_vars());
+    for (int i = 0; i < size; ++i) {
+      if (cone[i]) Put(src, "    [[maybe_unused]] double ", id("a", i), " = ", i == tape.output_node(o) ? "1.0" : "0.0", ";\n");
+    }
+    for (int i = size - 1; i >= 0; --i) {
+      if (!cone[i]) continue;
+      const TapeInstr& in = instrs[i];
+      const std::string g = id("a", i);
+      auto add = [&](int operand, const std::string& partial, bool check_partial) {
+        if (operand < 0) return;
+        if (check_partial) Put(src, "      if (", partial, " != 0.0) ");
+        else Put(src, "      ");
+        Put(src, id("a", operand), " += ", g, " * ", partial, ";\n");
+      };
+      switch (in.op) {
+        case TapeOp::kConst:
+        case TapeOp::kLt: case TapeOp::kLe: case TapeOp::kGt: case TapeOp::kGe:
+        case TapeOp::kEq: case TapeOp::kNe: case TapeOp::kAnd: case TapeOp::kOr:
+        case TapeOp::kNot: case TapeOp::kStep:
+          break;
+        case TapeOp::kVar:
+          var_adjoint[in.a] = g;  // one variable node per variable (hash-consing)
+          break;
+        case TapeOp::kSelect:
+          Put(src, "    if (", g, " != 0.0) {\n");
+          add(in.b, id("db", i), true);
+          add(in.c, id("dc", i), true);
+          src += "    }\n";
+          break;
+        case TapeOp::kMin: case TapeOp::kMax:
+          Put(src, "    if (", g, " != 0.0) {\n");
+          add(in.a, id("da", i), true);
+          add(in.b, id("db", i), true);
+          src += "    }\n";
+          break;
+        default:
+          Put(src, "    if (", g, " != 0.0) {\n");
+          add(in.a, id("da", i), false);
+          add(in.b, id("db", i), false);
+          src += "    }\n";
+          break;
+      }
+    }
+    // The gradient starts at zero and receives the variable's adjoint when it is not zero.
+    auto entry = [&](int var) -> std::string {
+      if (var >= static_cast<int>(var_adjoint.size()) || var_adjoint[var].empty()) return "0.0";
+      const std::string& a = var_adjoint[var];
+      std::string e;
+      Put(e, "(", a, " != 0.0 ? ", a, " : 0.0)");
+      return e;
+    };
+    for (int j = 0; j < states; ++j) {
+      Put(src, "    jx[", std::to_string(o + j * states), "] = ", entry(j), ";\n");
+    }
+    if (parameters > 0) {
+      src += "    if (jp != nullptr) {\n";
+      for (int k = 0; k < parameters; ++k) {
+        Put(src, "      jp[", std::to_string(o + k * states), "] = ", entry(parameter_offset + k), ";\n");
+      }
+      src += "    }\n";
+    }
+    src += "  }\n";
+  }
   src += "}\n";
   return src;
 }
@@ -136,23 +262,36 @@ std::string CompiledModelsSource(const std::vector<const FileModel*>& models,
                                  const std::vector<std::string>& labels) {
   std::string src =
       "// Generated by biotwin_codegen from the bundled model files; do not edit.\n"
-      "#include <limits>\n\n#include \"model/compiled_tapes.h\"\n#include \"model/tape_ops.h\"\n\n"
+      "#include <limits>\n\n#include \"model/compiled_tapes.h\"\n#include \"model/tape.h\"\n#include \"model/tape_ops.h\"\n\n"
       "namespace {\n\n";
   std::string registrations;
   for (size_t m = 0; m < models.size(); ++m) {
     const FileModel::Tapes& tapes = models[m]->tapes();
     const std::pair<const Tape*, const char*> parts[] = {{&tapes.rhs, "rhs"}, {&tapes.outputs, "outputs"}};
+    const std::string label = m < labels.size() ? labels[m] : std::string("model");
     for (const auto& [tape, part] : parts) {
       if (tape->num_outputs() == 0) continue;
-      const std::string name = "Model" + std::to_string(m) + "_" + part;
-      src += "// " + (m < labels.size() ? labels[m] : std::string("model")) + ": " + part + " (" +
-             std::to_string(tape->size()) + " operations)\n";
-      src += TapeFunctionSource(*tape, name) + "\n";
-      registrations += "const bool registered_" + name + " = biotwin::model::RegisterCompiledTape(\"" +
-                       TapeFingerprint(*tape) + "\", &" + name + ");\n";
+      std::string name;
+      Put(name, "Model", std::to_string(m), "_", part);
+      Put(src, "// ", label, ": ", part, " (", std::to_string(tape->size()), " operations)\n");
+      Put(src, TapeFunctionSource(*tape, name), "\n");
+      Put(registrations, "const bool registered_", name, " = biotwin::model::RegisterCompiledTape(\"",
+          TapeFingerprint(*tape), "\", &", name, ");\n");
+    }
+    // The balances' Jacobians with respect to the states and parameters.
+    const FileModel& model = *models[m];
+    if (tapes.rhs.num_outputs() > 0) {
+      std::string name;
+      Put(name, "Model", std::to_string(m), "_jacobian");
+      Put(src, "// ", label, ": balance Jacobians\n");
+      Put(src, TapeJacobianSource(tapes.rhs, name, model.num_states(), model.parameter_offset(), model.num_parameters()),
+          "\n");
+      Put(registrations, "const bool registered_", name, " = biotwin::model::RegisterCompiledJacobian(\"",
+          JacobianKey(TapeFingerprint(tapes.rhs), model.num_states(), model.parameter_offset(), model.num_parameters()),
+          "\", &", name, ");\n");
     }
   }
-  src += registrations + "\n}  // namespace\n";
+  Put(src, registrations, "\n}  // namespace\n");
   return src;
 }
 

@@ -15,9 +15,19 @@ namespace biotwin::model {
 // output. Thread-safe (no state).
 using CompiledTapeFn = void (*)(const double* vars, double* out);
 
+// Writes the Jacobians of a model's balances at vars: jx (n x n) and, when not null, jp (n x
+// parameters), column major, exactly as FileModel::Jacobians from the tape.
+using CompiledJacobianFn = void (*)(const double* vars, double* jx, double* jp);
+
+// Key of a compiled balance Jacobian: the tape's fingerprint and the variable layout it writes.
+std::string JacobianKey(const std::string& fingerprint, int states, int parameter_offset, int parameters);
+
 // Called by the generated code's static initialisers. Returns true (a value for the initialiser
 // to hold).
 bool RegisterCompiledTape(const char* fingerprint, CompiledTapeFn fn);
+
+bool RegisterCompiledJacobian(const char* key, CompiledJacobianFn fn);
+CompiledJacobianFn FindCompiledJacobian(const std::string& key);
 
 // The registered function for `fingerprint`, or nullptr when there is none or compiled code is
 // switched off (SetCompiledTapesEnabled(false) or BIOTWIN_INTERPRET=1 in the environment).

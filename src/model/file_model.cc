@@ -20,7 +20,11 @@ FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tape
     t->set_num_vars(num_vars());
     t->Finalize();
   }
-  if (tapes_.rhs.num_outputs() > 0) rhs_fn_ = FindCompiledTape(TapeFingerprint(tapes_.rhs));
+  if (tapes_.rhs.num_outputs() > 0) {
+    const std::string fingerprint = TapeFingerprint(tapes_.rhs);
+    rhs_fn_ = FindCompiledTape(fingerprint);
+    jacobian_fn_ = FindCompiledJacobian(JacobianKey(fingerprint, num_states(), parameter_offset(), num_parameters()));
+  }
   if (tapes_.outputs.num_outputs() > 0) outputs_fn_ = FindCompiledTape(TapeFingerprint(tapes_.outputs));
 }
 
@@ -59,6 +63,10 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
   auto& ws = static_cast<FileModelWorkspace&>(base);
   const int n = num_states(), np = num_parameters(), po = parameter_offset();
   Pack(at, ws.vars.data());
+  if (jacobian_fn_ != nullptr && jx != nullptr) {
+    jacobian_fn_(ws.vars.data(), jx, jp);
+    return;
+  }
   TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
   for (int i = 0; i < n; ++i) {
     TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());

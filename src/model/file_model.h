@@ -39,6 +39,7 @@ class FileModel : public Model {
   // than through the tape interpreter; the numbers are the same either way.
   bool compiled_rhs() const { return rhs_fn_ != nullptr; }
   bool compiled_outputs() const { return outputs_fn_ != nullptr; }
+  bool compiled_jacobian() const { return jacobian_fn_ != nullptr; }
   // Variable vector layout.
   int input_offset() const { return num_states(); }
   int parameter_offset() const { return num_states() + num_inputs(); }
@@ -51,6 +52,7 @@ class FileModel : public Model {
   ModelInfo info_;
   Tapes tapes_;
   CompiledTapeFn rhs_fn_ = nullptr, outputs_fn_ = nullptr;
+  CompiledJacobianFn jacobian_fn_ = nullptr;
 };
 
 }  // namespace biotwin::model

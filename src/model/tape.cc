@@ -42,8 +42,6 @@ struct Tape::InstrHash {
 
 namespace {
 
-constexpr double kLn10 = 2.302585092994045684;
-
 const char* OpName(TapeOp op) {
   switch (op) {
     case TapeOp::kConst: return "const";
@@ -110,92 +108,11 @@ bool IsCommutative(TapeOp op) {
          op == TapeOp::kAnd || op == TapeOp::kOr;
 }
 
-// Value of one instruction and its partials w.r.t. the operand values a, b, c. Shared by
-// constant folding and TapeForward so both agree exactly.
+// Value of one instruction and its partials (tape_ops.h). Shared by constant folding and
+// TapeForward so both agree exactly.
 inline double Evaluate(TapeOp op, double a, double b, double c, double k, double& da,
                        double& db, double& dc) {
-  da = 0.0;
-  db = 0.0;
-  dc = 0.0;
-  switch (op) {
-    case TapeOp::kConst: return k;
-    case TapeOp::kVar: return a;
-    case TapeOp::kAdd: da = 1.0; db = 1.0; return ops::Add(a, b);
-    case TapeOp::kSub: da = 1.0; db = -1.0; return ops::Sub(a, b);
-    case TapeOp::kMul: da = b; db = a; return ops::Mul(a, b);
-    case TapeOp::kDiv: {
-      const double v = ops::Div(a, b);
-      da = 1.0 / b;
-      db = -v / b;
-      return v;
-    }
-    case TapeOp::kNeg: da = -1.0; return ops::Neg(a);
-    case TapeOp::kPow: {
-      const double v = ops::Pow(a, b);
-      da = b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
-      if (a > 0.0) {
-        db = v * std::log(a);
-      } else {
-        db = std::isfinite(v) ? 0.0 : std::numeric_limits<double>::quiet_NaN();
-      }
-      return v;
-    }
-    case TapeOp::kPowK:
-      da = k == 0.0 ? 0.0 : (k == 2.0 ? 2.0 * a : k * ops::PowK(a, k - 1.0));
-      return ops::PowK(a, k);
-    case TapeOp::kExp: {
-      const double v = ops::Exp(a);
-      da = v;
-      return v;
-    }
-    case TapeOp::kLog: da = 1.0 / a; return ops::Log(a);
-    case TapeOp::kLog10: da = 1.0 / (a * kLn10); return ops::Log10(a);
-    case TapeOp::kSqrt: {
-      const double v = ops::Sqrt(a);
-      da = 0.5 / v;
-      return v;
-    }
-    case TapeOp::kAbs:
-      da = a > 0.0 ? 1.0 : (a < 0.0 ? -1.0 : 0.0);
-      return ops::Abs(a);
-    case TapeOp::kTanh: {
-      const double v = ops::Tanh(a);
-      da = 1.0 - v * v;
-      return v;
-    }
-    case TapeOp::kSin: da = std::cos(a); return ops::Sin(a);
-    case TapeOp::kCos: da = -std::sin(a); return ops::Cos(a);
-    case TapeOp::kMin:  // a on ties; NaN in either operand propagates
-      if (a <= b || a != a) da = 1.0; else db = 1.0;
-      return ops::Min(a, b);
-    case TapeOp::kMax:
-      if (a >= b || a != a) da = 1.0; else db = 1.0;
-      return ops::Max(a, b);
-    case TapeOp::kLt: return ops::Lt(a, b);
-    case TapeOp::kLe: return ops::Le(a, b);
-    case TapeOp::kGt: return ops::Gt(a, b);
-    case TapeOp::kGe: return ops::Ge(a, b);
-    case TapeOp::kEq: return ops::Eq(a, b);
-    case TapeOp::kNe: return ops::Ne(a, b);
-    case TapeOp::kAnd: return ops::And(a, b);
-    case TapeOp::kOr: return ops::Or(a, b);
-    case TapeOp::kNot: return ops::Not(a);
-    case TapeOp::kSelect:
-      if (a != 0.0) db = 1.0; else dc = 1.0;
-      return ops::Select(a, b, c);
-    case TapeOp::kStep: return ops::Step(a);
-    case TapeOp::kSmoothStep: {
-      const double x = a / b;
-      const double t = std::tanh(x);
-      const double slope = 0.5 * (1.0 - t * t);  // d/dx
-      if (slope != 0.0) {  // saturated switches have exactly zero partials (no 0 * inf)
-        da = slope / b;
-        db = -slope * x / b;
-      }
-      return ops::SmoothStep(a, b);
-    }
-  }
-  return std::numeric_limits<double>::quiet_NaN();
+  return ops::EvaluateWithPartials(op, a, b, c, k, da, db, dc);
 }
 
 void AppendDouble(double v, std::string& out) {
