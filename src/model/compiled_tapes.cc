@@ -29,22 +29,30 @@ std::atomic<bool>& Enabled() {
   return enabled;
 }
 
-}  // namespace
-
-bool RegisterCompiledTape(const char* fingerprint, CompiledTapeFn fn) {
+template <typename Fn>
+bool Register(std::map<std::string, Fn> Registry::*table, const char* key, Fn fn) {
   Registry& r = TheRegistry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.functions.emplace(fingerprint, fn);
+  (r.*table).emplace(key, fn);
   return true;
 }
 
-CompiledTapeFn FindCompiledTape(const std::string& fingerprint) {
+template <typename Fn>
+Fn Find(std::map<std::string, Fn> Registry::*table, const std::string& key) {
   if (!Enabled().load()) return nullptr;
   Registry& r = TheRegistry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  auto it = r.functions.find(fingerprint);
-  return it == r.functions.end() ? nullptr : it->second;
+  auto it = (r.*table).find(key);
+  return it == (r.*table).end() ? nullptr : it->second;
 }
+
+}  // namespace
+
+bool RegisterCompiledTape(const char* fingerprint, CompiledTapeFn fn) {
+  return Register(&Registry::functions, fingerprint, fn);
+}
+
+CompiledTapeFn FindCompiledTape(const std::string& fingerprint) { return Find(&Registry::functions, fingerprint); }
 
 std::string JacobianKey(const std::string& fingerprint, int states, int parameter_offset, int parameters) {
   return fingerprint + "/jacobian/" + std::to_string(states) + "/" + std::to_string(parameter_offset) + "/" +
@@ -52,19 +60,10 @@ std::string JacobianKey(const std::string& fingerprint, int states, int paramete
 }
 
 bool RegisterCompiledJacobian(const char* key, CompiledJacobianFn fn) {
-  Registry& r = TheRegistry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.jacobians.emplace(key, fn);
-  return true;
+  return Register(&Registry::jacobians, key, fn);
 }
 
-CompiledJacobianFn FindCompiledJacobian(const std::string& key) {
-  if (!Enabled().load()) return nullptr;
-  Registry& r = TheRegistry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  auto it = r.jacobians.find(key);
-  return it == r.jacobians.end() ? nullptr : it->second;
-}
+CompiledJacobianFn FindCompiledJacobian(const std::string& key) { return Find(&Registry::jacobians, key); }
 
 void SetCompiledTapesEnabled(bool enabled) { Enabled().store(enabled); }
 
