@@ -38,8 +38,25 @@ TEST_F(Cli, CheckAcceptsEveryShippedModel) {
     CliResult r = Run({"check", entry.path().string()});
     EXPECT_EQ(r.code, 0) << entry.path() << "\n" << r.err;
     EXPECT_THAT(r.out, HasSubstr("OK (units consistent)")) << entry.path();
+    // The bundled models are compiled into the binary (docs/model-format.md).
+    EXPECT_THAT(r.out, HasSubstr("evaluation: compiled")) << entry.path();
   }
   EXPECT_GE(count, 1);
+}
+
+TEST_F(Cli, CheckSaysWhenAModelRunsInterpreted) {
+  const std::string model = Write("own.yaml", R"yaml(biotwin: 1
+model: {name: own}
+states:
+  X: {unit: g/L, initial: 1}
+parameters:
+  mu: {value: 0.5, unit: 1/h}
+balances:
+  X: "mu*X"
+)yaml");
+  CliResult r = Run({"check", model});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("evaluation: interpreted"));
 }
 
 TEST_F(Cli, CheckListsTheSampleRules) {
