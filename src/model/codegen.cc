@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "model/compiled_tapes.h"
 #include "model/content_hash.h"
@@ -73,6 +74,16 @@ void Put(std::string& s, const Parts&... parts) {
   (s.append(parts), ...);
 }
 
+// Nodes in the cone of some output (Tape::OutputNodes; the tape must be finalised).
+std::vector<char> LiveNodes(const Tape& tape) {
+  if (!tape.finalized()) throw std::logic_error("codegen: call Tape::Finalize() first");
+  std::vector<char> live(tape.size(), 0);
+  for (int o = 0; o < tape.num_outputs(); ++o) {
+    for (int i : tape.OutputNodes(o)) live[i] = 1;
+  }
+  return live;
+}
+
 std::string Node(int id) {
   std::string name(1, 't');
   name.append(std::to_string(id));
@@ -105,15 +116,7 @@ std::string TapeFunctionSource(const Tape& tape, const std::string& name) {
   src += "  using namespace biotwin::model::ops;\n";
   const auto& instrs = tape.instrs();
   // Only the nodes some output depends on (the builders may leave unused ones behind).
-  std::vector<char> live(tape.size(), 0);
-  for (int o = 0; o < tape.num_outputs(); ++o) live[tape.output_node(o)] = 1;
-  for (int i = tape.size() - 1; i >= 0; --i) {
-    const TapeInstr& in = instrs[i];
-    if (!live[i] || in.op == TapeOp::kVar || in.op == TapeOp::kConst) continue;
-    for (int operand : {in.a, in.b, in.c}) {
-      if (operand >= 0) live[operand] = 1;
-    }
-  }
+  const std::vector<char> live = LiveNodes(tape);
   for (int i = 0; i < tape.size(); ++i) {
     if (!live[i]) continue;
     const TapeInstr& in = instrs[i];
@@ -149,22 +152,7 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
     s.append(std::to_string(node));
     return s;
   };
-  // Cones of the outputs (as Tape::Finalize marks them) and their union.
-  std::vector<std::vector<char>> cones(tape.num_outputs(), std::vector<char>(size, 0));
-  std::vector<char> live(size, 0);
-  for (int o = 0; o < tape.num_outputs(); ++o) {
-    std::vector<char>& cone = cones[o];
-    cone[tape.output_node(o)] = 1;
-    for (int i = tape.output_node(o); i >= 0; --i) {
-      if (!cone[i]) continue;
-      live[i] = 1;
-      const TapeInstr& in = instrs[i];
-      if (in.op == TapeOp::kVar || in.op == TapeOp::kConst) continue;
-      for (int operand : {in.a, in.b, in.c}) {
-        if (operand >= 0) cone[operand] = 1;
-      }
-    }
-  }
+  const std::vector<char> live = LiveNodes(tape);
   std::string src;
   Put(src, "void ", name, "(const double* __restrict v, double* __restrict jx, double* __restrict jp) {\n");
   src += "  using namespace biotwin::model::ops;\n  using biotwin::model::TapeOp;\n";
@@ -189,14 +177,14 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
   }
   // One reverse sweep per output (TapeGradient's order and zero-adjoint skips).
   for (int o = 0; o < tape.num_outputs(); ++o) {
-    const std::vector<char>& cone = cones[o];
+    const std::vector<int>& cone = tape.OutputNodes(o);  // ascending, as TapeGradient walks it
     src += "  {\n";
     std::vector<std::string> var_adjoint(tape.num_vars());
-    for (int i = 0; i < size; ++i) {
-      if (cone[i]) Put(src, "    [[maybe_unused]] double ", id("a", i), " = ", i == tape.output_node(o) ? "1.0" : "0.0", ";\n");
+    for (int i : cone) {
+      Put(src, "    [[maybe_unused]] double ", id("a", i), " = ", i == tape.output_node(o) ? "1.0" : "0.0", ";\n");
     }
-    for (int i = size - 1; i >= 0; --i) {
-      if (!cone[i]) continue;
+    for (auto it = cone.rbegin(); it != cone.rend(); ++it) {
+      const int i = *it;
       const TapeInstr& in = instrs[i];
       const std::string g = id("a", i);
       auto add = [&](int operand, const std::string& partial, bool check_partial) {
@@ -269,14 +257,17 @@ std::string CompiledModelsSource(const std::vector<const FileModel*>& models,
     const FileModel::Tapes& tapes = models[m]->tapes();
     const std::pair<const Tape*, const char*> parts[] = {{&tapes.rhs, "rhs"}, {&tapes.outputs, "outputs"}};
     const std::string label = m < labels.size() ? labels[m] : std::string("model");
+    std::string rhs_fingerprint;
     for (const auto& [tape, part] : parts) {
       if (tape->num_outputs() == 0) continue;
+      const std::string fingerprint = TapeFingerprint(*tape);
+      if (tape == &tapes.rhs) rhs_fingerprint = fingerprint;
       std::string name;
       Put(name, "Model", std::to_string(m), "_", part);
       Put(src, "// ", label, ": ", part, " (", std::to_string(tape->size()), " operations)\n");
       Put(src, TapeFunctionSource(*tape, name), "\n");
-      Put(registrations, "const bool registered_", name, " = biotwin::model::RegisterCompiledTape(\"",
-          TapeFingerprint(*tape), "\", &", name, ");\n");
+      Put(registrations, "const bool registered_", name, " = biotwin::model::RegisterCompiledTape(\"", fingerprint,
+          "\", &", name, ");\n");
     }
     // The balances' Jacobians with respect to the states and parameters.
     const FileModel& model = *models[m];
@@ -287,7 +278,7 @@ std::string CompiledModelsSource(const std::vector<const FileModel*>& models,
       Put(src, TapeJacobianSource(tapes.rhs, name, model.num_states(), model.parameter_offset(), model.num_parameters()),
           "\n");
       Put(registrations, "const bool registered_", name, " = biotwin::model::RegisterCompiledJacobian(\"",
-          JacobianKey(TapeFingerprint(tapes.rhs), model.num_states(), model.parameter_offset(), model.num_parameters()),
+          JacobianKey(rhs_fingerprint, model.num_states(), model.parameter_offset(), model.num_parameters()),
           "\", &", name, ");\n");
     }
   }

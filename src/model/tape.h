@@ -61,6 +61,8 @@ class Tape {
 
   // Variables that output `output` depends on (sorted, no repeats). Valid after Finalize().
   const std::vector<int>& OutputVars(int output) const { return output_vars_[output]; }
+  // Nodes that output `output` depends on, itself included (ascending). Valid after Finalize().
+  const std::vector<int>& OutputNodes(int output) const { return output_nodes_[output]; }
 
   // Computes dependency cones; call once after building, before evaluating.
   void Finalize();
