@@ -9,24 +9,11 @@
 #include "control/control_config.h"
 #include "model/model.h"
 #include "sim/scenario.h"
+#include "tank_model.h"
 #include "test_paths.h"
 
 namespace biotwin {
 namespace {
-
-constexpr const char* kTank = R"yaml(
-biotwin: 1
-model: {name: tank}
-time_unit: h
-states:
-  x: {unit: g, initial: 0}
-parameters:
-  k: {value: 0.5, unit: 1/h, source: "test"}
-inputs:
-  u: {unit: g/h, default: 0, limits: [-10, 10]}
-balances:
-  x: "u - k*x"
-)yaml";
 
 struct LoopRun {
   sim::SampledRunResult result;
@@ -35,7 +22,7 @@ struct LoopRun {
 
 LoopRun RunScenario(const std::string& mpc_tail) {
   const std::string dir = testing::TempDir();
-  std::ofstream(dir + "/tank.yaml") << kTank;
+  std::ofstream(dir + "/tank.yaml") << testing::TankModelYaml();
   auto m = model::LoadModelFile(dir + "/tank.yaml");
   const std::string text = std::string(R"yaml(
 biotwin_scenario: 1
@@ -110,7 +97,7 @@ TEST(NmpcFallback, InfeasibleSolvesUseTheLastPlanThenTheRecipe) {
 
 TEST(NmpcFallback, ConfigurationErrorsNameTheField) {
   const std::string dir = testing::TempDir();
-  std::ofstream(dir + "/tank.yaml") << kTank;
+  std::ofstream(dir + "/tank.yaml") << testing::TankModelYaml();
   auto m = model::LoadModelFile(dir + "/tank.yaml");
   auto expect_error = [&](const std::string& text, const std::string& field) {
     sim::Scenario sc = sim::LoadScenarioText(text, dir + "/s.yaml", m->info());

@@ -9,24 +9,11 @@
 #include "control/control_config.h"
 #include "model/model.h"
 #include "sim/scenario.h"
+#include "tank_model.h"
 #include "test_paths.h"
 
 namespace biotwin {
 namespace {
-
-constexpr const char* kTank = R"yaml(
-biotwin: 1
-model: {name: tank}
-time_unit: h
-states:
-  x: {unit: g, initial: 0}
-parameters:
-  k: {value: 0.5, unit: 1/h, source: "test"}
-inputs:
-  u: {unit: g/h, default: 0, limits: [-10, 10]}
-balances:
-  x: "u - k*x"
-)yaml";
 
 constexpr const char* kScenario = R"yaml(
 biotwin_scenario: 1
@@ -50,7 +37,7 @@ control:
 TEST(NmpcStart, TheRecipeDrivesTheControlsUntilTheNmpcTakesOver) {
   const std::string dir = testing::TempDir() + "/nmpc_start";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/tank.yaml") << kTank;
+  std::ofstream(dir + "/tank.yaml") << testing::TankModelYaml();
   auto m = model::LoadModelFile(dir + "/tank.yaml");
   const auto& info = m->info();
   sim::Scenario sc = sim::LoadScenarioText(kScenario, dir + "/tank_mpc_start.yaml", info);

@@ -9,29 +9,17 @@
 
 #include "estimate/state_estimation.h"
 #include "model/model.h"
+#include "tank_model.h"
 #include "sim/scenario.h"
 
 namespace biotwin::estimate {
 namespace {
 
-constexpr const char* kTank = R"yaml(biotwin: 1
-model: {name: tank}
-time_unit: h
-states:
-  x: {unit: g, initial: 0}
-parameters:
-  k: {value: 0.5, unit: 1/h}
-inputs:
-  u: {unit: g/h, default: 0, limits: [-10, 10]}
-balances:
-  x: "u - k*x"
-)yaml";
-
 // x(t1) from x(t0) under a constant u.
 double Tank(double x0, double u, double dt) { return u / 0.5 + (x0 - u / 0.5) * std::exp(-0.5 * dt); }
 
 TEST(LiveInputs, HeldInputsReplaceTheScenarioUntilHandedBack) {
-  auto m = model::LoadModelText(kTank, "tank.yaml");
+  auto m = model::LoadModelText(testing::TankModelYaml(), "tank.yaml");
   sim::Scenario sc = sim::DefaultScenario(m->info(), 10.0);  // u = 0 throughout
   for (StateMethod method : {StateMethod::kEkf, StateMethod::kUkf}) {
     SCOPED_TRACE(StateMethodName(method));

@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "runtime/runtime.h"
 #include "sim/scenario.h"
+#include "tank_model.h"
 #include "test_paths.h"
 
 extern "C" void* __libc_malloc(std::size_t size);
@@ -32,20 +33,6 @@ extern "C" void* malloc(std::size_t size) {
 
 namespace biotwin {
 namespace {
-
-constexpr const char* kTank = R"yaml(
-biotwin: 1
-model: {name: tank}
-time_unit: h
-states:
-  x: {unit: g, initial: 0.2}
-parameters:
-  k: {value: 0.5, unit: 1/h, source: "test"}
-inputs:
-  u: {unit: g/h, default: 0, limits: [-10, 10]}
-balances:
-  x: "u - k*x"
-)yaml";
 
 constexpr const char* kScenario = R"yaml(
 biotwin_scenario: 1
@@ -69,7 +56,7 @@ control:
 TEST(EstimatorSourceAlloc, SamplesDoNotAllocate) {
   const std::string dir = testing::TempDir() + "/estimator_source_alloc";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/tank.yaml") << kTank;
+  std::ofstream(dir + "/tank.yaml") << testing::TankModelYaml("0.2");
   std::ofstream(dir + "/noise.yaml") << "measurements: {x: 1 mg}\nprocess: {x: 1 mg}\n";
   auto m = model::LoadModelFile(dir + "/tank.yaml");
   sim::Scenario sc = sim::LoadScenarioText(kScenario, dir + "/scenario.yaml", m->info());
