@@ -20,6 +20,11 @@ FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tape
     t->set_num_vars(num_vars());
     t->Finalize();
   }
+  rhs_uses_time_ = false;
+  for (int i = 0; i < tapes_.rhs.num_outputs(); ++i) {
+    const auto& vars = tapes_.rhs.OutputVars(i);
+    if (std::binary_search(vars.begin(), vars.end(), time_index())) rhs_uses_time_ = true;
+  }
   if (tapes_.rhs.num_outputs() > 0) {
     const std::string fingerprint = TapeFingerprint(tapes_.rhs);
     rhs_fn_ = FindCompiledTape(fingerprint);

@@ -24,6 +24,7 @@ class FileModel : public Model {
   void Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& ws) const override;
   void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const override;
   void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const override;
+  bool RhsDependsOnTime() const override { return rhs_uses_time_; }
   int num_roots() const override { return tapes_.roots.num_outputs(); }
   void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const override;
   bool RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,
@@ -53,6 +54,7 @@ class FileModel : public Model {
   Tapes tapes_;
   CompiledTapeFn rhs_fn_ = nullptr, outputs_fn_ = nullptr;
   CompiledJacobianFn jacobian_fn_ = nullptr;
+  bool rhs_uses_time_ = true;
 };
 
 }  // namespace biotwin::model

@@ -186,6 +186,10 @@ class Model {
   // Exact Jacobians: jx = d(xdot)/dx (n x n), jp = d(xdot)/dp (n x np), both column-major
   // (entry (i, j) at [i + j * n]). Either pointer may be null.
   virtual void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const = 0;
+  // Whether the balances depend on the time argument itself (not only through the states,
+  // inputs and parameters). Integrators that need df/dt skip it when false; the default is the
+  // safe answer.
+  virtual bool RhsDependsOnTime() const { return true; }
   // Named outputs in their declared units.
   virtual void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const = 0;
   // Root functions of state-triggered events (EventInfo::root indexes them).

@@ -239,7 +239,11 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
   }
   if (root["until"] && !(s.t_end > s.t_begin)) r.Fail(root["until"], "until", "the end time must be after the start time");
   if (YAML::Node so = root["solver"]) {
-    r.Entries(so, "solver", {"rtol", "atol", "max_steps"});
+    r.Entries(so, "solver", {"rtol", "atol", "max_steps", "method"});
+    if (so["method"]) {
+      s.method = r.String(so["method"], "solver.method");
+      if (s.method != "bdf" && s.method != "rodas4") r.Fail(so["method"], "solver.method", "must be bdf or rodas4");
+    }
     if (so["rtol"]) s.rtol = r.Number(so["rtol"], "solver.rtol");
     if (so["atol"]) s.atol = r.Number(so["atol"], "solver.atol");
     if (so["max_steps"]) s.max_steps = static_cast<int>(r.Number(so["max_steps"], "solver.max_steps"));

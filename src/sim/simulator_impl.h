@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/rosenbrock.h"
 #include "sim/simulator.h"
 
 namespace biotwin::sim {
@@ -77,6 +78,17 @@ struct Simulator::Impl {
   std::vector<double> jac_cache;
   long jac_reused = 0, jac_cache_step = 0;  // cumulative step count when the cache was filled
   static constexpr long kJacMaxAgeSteps = 50;  // CVODES' own default Jacobian age limit
+  // RODAS4 instead of CVODES (solver.method rodas4 without sensitivities;
+  // simulator_integrate.cc): the integrator, the model as it sees it, the root directions, root
+  // values at the start and end of a step and in the search, and its counters already added to
+  // result.stats.
+  struct RosenbrockAdapter;
+  std::unique_ptr<Rodas4> ros;
+  std::unique_ptr<RosenbrockSystem> ros_system;
+  bool rhs_uses_time = true;
+  std::vector<int> root_dirs;
+  std::vector<double> g_start, g_end, g_mid, x_mid;
+  RosenbrockStats ros_counted;
 
   Impl(std::shared_ptr<const model::Model> mdl, Scenario s, SimOptions o)
       : model(std::move(mdl)), sc(std::move(s)), opt(std::move(o)), info(model->info()) {}
@@ -244,15 +256,7 @@ struct Simulator::Impl {
   }
 
   static int RootFn(sunrealtype t, N_Vector yv, sunrealtype* g, void* user) {
-    auto* self = static_cast<Impl*>(user);
-    self->ComputeInputs(t);
-    const double* x = N_VGetArrayPointer(yv);
-    if (self->n_model_roots > 0) self->model->Roots(self->At(t, x), g, *self->ws);
-    // Offsets of 1e-10 (relative) keep the limit roots active when a vessel sits exactly at a
-    // limit after an event (CVODES ignores a root that is exactly zero at a restart).
-    const double v = x[self->info.volume_state];
-    if (self->vmax_root >= 0) g[self->vmax_root] = v - self->info.volume_max * (1 + 1e-10);
-    if (self->vmin_root >= 0) g[self->vmin_root] = v - self->info.volume_min * (1 - 1e-10);
+    static_cast<Impl*>(user)->EvalRoots(t, N_VGetArrayPointer(yv), g);
     return 0;
   }
 
@@ -263,6 +267,16 @@ struct Simulator::Impl {
 
   SimResult Run();
   bool Setup(std::string* error);
+  void SetupRosenbrock();
+  // Integrates towards t_target, never past t_stop (a discontinuity): CV_SUCCESS or
+  // CV_TSTOP_RETURN at the target, CV_ROOT_RETURN at a root (roots_found set by HandleRoots),
+  // or a negative CVODES flag; *tret is the time reached.
+  int Integrate(double t_target, double t_stop, double* tret);
+  int IntegrateRosenbrock(double t_target, double* tret);
+  // Root functions at (t, x): the model's, then the vessel limits.
+  void EvalRoots(double t, const double* x, double* g);
+  // Whether root r changed sign between values g0 and g1 in its direction.
+  bool RootCrossed(int r, double g0, double g1) const;
   // Applies the actions of `ev` at time t to the state vector; false with a message on failure.
   bool ApplyEvent(const Event& ev, double t, double* x, std::string* error);
   // d(action value)/d(requested parameters), through the states and effective parameters.

@@ -168,6 +168,7 @@ bool Simulator::Impl::Setup(std::string* error) {
     CVodeSensEEtolerances(cvode);
     CVodeSetSensErrCon(cvode, opt.sensitivity_error_control ? SUNTRUE : SUNFALSE);
   }
+  if (sc.method == "rodas4" && ns == 0) SetupRosenbrock();
   piece_time = sc.t_begin;
   return true;
 }
@@ -202,6 +203,16 @@ void Simulator::Impl::Record(double t) {
 }
 
 void Simulator::Impl::AddCounters(SolverStats* s) const {
+  if (ros != nullptr) {
+    const RosenbrockStats& r = ros->stats();
+    s->steps += r.steps - ros_counted.steps;
+    s->rhs_evals += r.rhs_evals - ros_counted.rhs_evals;
+    s->jac_evals += r.jac_evals - ros_counted.jac_evals;
+    s->error_test_fails += r.rejected - ros_counted.rejected;
+    s->lin_setups += r.factorizations - ros_counted.factorizations;
+    if (ros->last_step() != 0) s->last_step = ros->last_step();
+    return;
+  }
   long v = 0;
   CVodeGetNumSteps(cvode, &v); s->steps += v;
   CVodeGetNumRhsEvals(cvode, &v); s->rhs_evals += v;
@@ -216,7 +227,10 @@ void Simulator::Impl::AddCounters(SolverStats* s) const {
   if (h != 0) s->last_step = h;
 }
 
-void Simulator::Impl::AccumulateStats() { AddCounters(&result.stats); }
+void Simulator::Impl::AccumulateStats() {
+  AddCounters(&result.stats);
+  if (ros != nullptr) ros_counted = ros->stats();
+}
 
 bool Simulator::Impl::FireTimed(double now, bool* changed, std::string* error) {
   double* x = N_VGetArrayPointer(y);
@@ -239,8 +253,10 @@ bool Simulator::Impl::FireTimed(double now, bool* changed, std::string* error) {
 }
 
 bool Simulator::Impl::HandleRoots(double t, bool* changed, std::string* error) {
-  roots_found.assign(n_roots, 0);
-  CVodeGetRootInfo(cvode, roots_found.data());
+  if (ros == nullptr) {  // RODAS4 sets roots_found itself
+    roots_found.assign(n_roots, 0);
+    CVodeGetRootInfo(cvode, roots_found.data());
+  }
   const auto& vol = info.states[std::max(info.volume_state, 0)];
   if (vmax_root >= 0 && roots_found[vmax_root] != 0) {
     *error = "vessel overflow at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + vol.name + " reached its maximum " + model::FormatNumber(info.volume_max) + " " + vol.unit.text;
@@ -270,6 +286,10 @@ bool Simulator::Impl::Reinit(double t, std::string* error) {
   sens_key_valid = false;
   piece_time = t;
   InvalidateInputs();
+  if (ros != nullptr) {
+    ros->Restart(t, N_VGetArrayPointer(y));
+    return true;
+  }
   if (CVodeReInit(cvode, t, y) != CV_SUCCESS) {
     *error = "re-initialisation failed at t = " + model::FormatNumber(t) + " " + info.time_unit.text + ": " + last_error;
     return false;
@@ -295,6 +315,7 @@ std::string Simulator::Impl::DescribeFailure(int flag, double t) {
   for (int i = 0; i < n; ++i) {
     if (!std::isfinite(x[i])) { worst = i; break; }
   }
+  if (worst < 0 && ros != nullptr) worst = ros->WorstState();
   if (worst < 0) {
     N_Vector ele = N_VClone(y), ewt = N_VClone(y);
     if (CVodeGetEstLocalErrors(cvode, ele) == CV_SUCCESS && CVodeGetErrWeights(cvode, ewt) == CV_SUCCESS) {
@@ -352,9 +373,8 @@ SimResult Simulator::Impl::Run() {
       if (b > t && !Near(b, t)) { t_stop = std::min(t_stop, b); break; }
     }
     double tout = next_out < sc.output_times.size() ? std::min(sc.output_times[next_out], t_stop) : t_stop;
-    CVodeSetStopTime(cvode, t_stop);
     double tret = t;
-    int flag = CVode(cvode, tout, y, &tret, CV_NORMAL);
+    int flag = Integrate(tout, t_stop, &tret);
     if (flag < 0) {
       result.t_reached = tret;
       return finish(false, DescribeFailure(flag, tret));

@@ -80,7 +80,7 @@ bool Simulator::Advance(double t_to, std::string* error) {
     // have a kink, so the full last step fails its error and convergence tests (IndPenSim closed
     // loop: 20 % fewer RHS evaluations and LU factorisations with the fraction).
     double h_last = 0.0;
-    CVodeGetLastStep(s.cvode, &h_last);
+    if (s.ros == nullptr) CVodeGetLastStep(s.cvode, &h_last);
     if (!s.Reinit(s.t_now, &msg)) return fail(msg);
     s.reuse_jac_next = s.cache_jac;
     if (h_last > 0) CVodeSetInitStep(s.cvode, std::min(kRestartStepFraction * h_last, t_to - s.t_now));
@@ -95,9 +95,8 @@ bool Simulator::Advance(double t_to, std::string* error) {
     for (double b : s.breakpoints) {
       if (b > s.t_now && !Near(b, s.t_now)) { t_stop = std::min(t_stop, b); break; }
     }
-    CVodeSetStopTime(s.cvode, t_stop);
     double tret = s.t_now;
-    const int flag = CVode(s.cvode, t_stop, s.y, &tret, CV_NORMAL);
+    const int flag = s.Integrate(t_stop, t_stop, &tret);
     if (flag < 0) {
       s.result.t_reached = tret;
       return fail(s.DescribeFailure(flag, tret));

@@ -22,11 +22,19 @@ namespace {
 using model::LoadModelText;
 using ::testing::HasSubstr;
 
-SimResult Simulate(const std::string& model_yaml, const std::string& scenario_yaml) {
-  auto m = LoadModelText(model_yaml, "model.yaml");
-  Scenario sc = LoadScenarioText(scenario_yaml, "scenario.yaml", m->info());
-  return Simulator(m, sc).Run();
-}
+// Every test runs with both integrators (solver.method): CVODES BDF and RODAS4 must fire the
+// same events at the same times.
+class Events : public ::testing::TestWithParam<const char*> {
+ protected:
+  SimResult Simulate(const std::string& model_yaml, const std::string& scenario_yaml) {
+    auto m = LoadModelText(model_yaml, "model.yaml");
+    return Run(m, LoadScenarioText(scenario_yaml, "scenario.yaml", m->info()));
+  }
+  SimResult Run(std::shared_ptr<const model::Model> m, Scenario sc) {
+    sc.method = GetParam();
+    return Simulator(std::move(m), sc).Run();
+  }
+};
 
 // Index of the output time t (exact match required: the grid is built from the scenario).
 size_t At(const SimResult& r, double t) {
@@ -64,7 +72,7 @@ events:
     actions: [{bolus: {volume: "500 mL", composition: {C: "10 [g/L]"}}}]
 )yaml";
 
-TEST(Events, TimedEventsFireAtExactScheduledTimes) {
+TEST_P(Events, TimedEventsFireAtExactScheduledTimes) {
   SimResult r = Simulate(kVessel,
                          "until: 10 h\noutput_interval: 1 h\n"
                          "events:\n  - {name: recipe, at: {start: 0.25 h, every: 3 h}, "
@@ -89,7 +97,7 @@ TEST(Events, TimedEventsFireAtExactScheduledTimes) {
   EXPECT_NEAR(r.states.back()[3], 1.0 - 0.012 - 0.002 + 0.5, 1e-12);
 }
 
-TEST(Events, BolusMixesDilutedStatesAndOutputShowsPostEventState) {
+TEST_P(Events, BolusMixesDilutedStatesAndOutputShowsPostEventState) {
   SimResult r = Simulate(kVessel, "until: 10 h\noutput_interval: 2 h\n");
   ASSERT_TRUE(r.ok) << r.message;
   const size_t k = At(r, 8.0);
@@ -105,7 +113,7 @@ TEST(Events, BolusMixesDilutedStatesAndOutputShowsPostEventState) {
   EXPECT_EQ(r.states[k - 1][1], 3.0);
 }
 
-TEST(Events, StateEventFiresAtAnalyticCrossingTime) {
+TEST_P(Events, StateEventFiresAtAnalyticCrossingTime) {
   // S = S0 - k t crosses 1 g/L at t* = (S0 - 1)/k = 8 h; E = E0 exp(-kd t) crosses 500 mg/L at
   // t* = ln(E0/0.5)/kd. The actions stop both decays, so afterwards S and E stay at the threshold.
   SimResult r = Simulate(R"yaml(biotwin: 1
@@ -141,7 +149,7 @@ events:
   EXPECT_NEAR(r.states[At(r, 5.0)][0], 2.5, 1e-9);  // before the event the decay runs
 }
 
-TEST(Events, RepeatingStateEventRefillsEachTime) {
+TEST_P(Events, RepeatingStateEventRefillsEachTime) {
   // S falls at 1 g/L/h from 3; each time it reaches 1 g/L, a set action restores it to 3 g/L:
   // crossings every 2 h at t = 2, 4, 6, 8.
   SimResult r =
@@ -164,7 +172,7 @@ events:
   EXPECT_NEAR(r.states.back()[0], 2.0, 1e-6);
 }
 
-TEST(Events, SetInputParameterAndPhaseChangeTheDynamicsFromTheEventOn) {
+TEST_P(Events, SetInputParameterAndPhaseChangeTheDynamicsFromTheEventOn) {
   // dY/dt = a + u + b*(phase == fed): 0.1 on [0,1), +0.5 from 1 h (u), a = 1 from 2 h,
   // +2 from 3 h (phase). Y is piecewise linear with known slopes.
   SimResult r =
@@ -218,7 +226,7 @@ inputs:
   Fout: {unit: L/h, default: 0}
 )yaml";
 
-TEST(Events, OverflowStopsTheRunAtTheCrossingTime) {
+TEST_P(Events, OverflowStopsTheRunAtTheCrossingTime) {
   // V = 1 + 0.4 t reaches the 2 L maximum at t = 2.5 h.
   SimResult r = Simulate(kFilling, "until: 10 h\ninputs: {F: 0.4}\n");
   ASSERT_FALSE(r.ok);
@@ -229,7 +237,7 @@ TEST(Events, OverflowStopsTheRunAtTheCrossingTime) {
   EXPECT_LE(r.time.back(), 2.5);  // partial trajectory up to the failure
 }
 
-TEST(Events, EmptyingStopsTheRunAtTheCrossingTime) {
+TEST_P(Events, EmptyingStopsTheRunAtTheCrossingTime) {
   // V = 1 - 0.5 t reaches the 0.2 L minimum at t = 1.6 h.
   SimResult r = Simulate(kFilling, "until: 10 h\ninputs: {Fout: 0.5}\n");
   ASSERT_FALSE(r.ok);
@@ -238,7 +246,7 @@ TEST(Events, EmptyingStopsTheRunAtTheCrossingTime) {
   EXPECT_NEAR(r.t_reached, 1.6, 1e-6);
 }
 
-TEST(Events, BolusBeyondMaximumAndOversizedSampleFail) {
+TEST_P(Events, BolusBeyondMaximumAndOversizedSampleFail) {
   SimResult over = Simulate(kFilling,
                             "until: 5 h\nevents:\n  - {name: big, at: 1 h, "
                             "actions: [{bolus: {volume: 1.5 L}}]}\n");
@@ -261,7 +269,7 @@ TEST(Events, BolusBeyondMaximumAndOversizedSampleFail) {
   EXPECT_NEAR(to.states[At(to, 1.0)][1], 1.0, 1e-12);
 }
 
-TEST(Events, EventAtTimeZeroAndAtTheEndAreApplied) {
+TEST_P(Events, EventAtTimeZeroAndAtTheEndAreApplied) {
   SimResult r = Simulate(kFilling,
                          "until: 4 h\noutput_interval: 1 h\nevents:\n"
                          "  - {name: first, at: 0 h, actions: [{bolus: {volume: 0.5 L, "
@@ -276,7 +284,7 @@ TEST(Events, EventAtTimeZeroAndAtTheEndAreApplied) {
   EXPECT_NEAR(r.states.back()[1], 1.25, 1e-12);  // post-event at t = 4
 }
 
-TEST(Events, ExplicitOutputTimesOutOfOrderAreNotMislabelled) {
+TEST_P(Events, ExplicitOutputTimesOutOfOrderAreNotMislabelled) {
   // output_times [0, 4, 2]: either the scenario is rejected, or every recorded time carries the
   // state at that time (X = 0.5 exp(0.25 t)), never the state of another time.
   auto m = LoadModelText(R"yaml(biotwin: 1
@@ -298,7 +306,7 @@ balances:
     SUCCEED() << "rejected: " << e.what();
     return;
   }
-  SimResult r = Simulator(m, sc).Run();
+  SimResult r = Run(m, sc);
   ASSERT_TRUE(r.ok) << r.message;
   EXPECT_EQ(r.time.size(), 3u);
   for (size_t k = 0; k < r.time.size(); ++k) {
@@ -308,7 +316,7 @@ balances:
   }
 }
 
-TEST(Events, PeriodicEventStartedBeforeTheScenarioStartFiresItsLaterOccurrences) {
+TEST_P(Events, PeriodicEventStartedBeforeTheScenarioStartFiresItsLaterOccurrences) {
   // A sampling plan every 4 h from 4 h, run from 5 h: the occurrences at 8 h and 12 h are due.
   SimResult r =
       Simulate(kFilling,
@@ -322,7 +330,7 @@ TEST(Events, PeriodicEventStartedBeforeTheScenarioStartFiresItsLaterOccurrences)
   EXPECT_NEAR(r.states.back()[1], 0.98, 1e-12);
 }
 
-TEST(Events, StateEventWhoseRootCoincidesWithATimedEventStillFires) {
+TEST_P(Events, StateEventWhoseRootCoincidesWithATimedEventStillFires) {
   // S = 5 - t crosses 1 g/L exactly at t = 4 h, where an unrelated timed event is scheduled (so
   // the solver stops there for the timed event). S keeps falling below 1 afterwards: the state
   // event's condition becomes true at 4 h and it must fire once, there.
@@ -353,7 +361,7 @@ events:
   EXPECT_NEAR(r.states.back()[0], -4.0, 1e-9);
 }
 
-TEST(Events, StateEventJustAfterATimedEventFires) {
+TEST_P(Events, StateEventJustAfterATimedEventFires) {
   // Control case: the root at 4 h + 1e-3 h, shortly after the timed stop.
   SimResult r = Simulate(R"yaml(biotwin: 1
 model: {name: near}
@@ -376,7 +384,7 @@ events:
   EXPECT_EQ(r.states.back()[1], 1.0);
 }
 
-TEST(Events, InitialVolumeOverrideOutsideTheVesselLimitsIsRejected) {
+TEST_P(Events, InitialVolumeOverrideOutsideTheVesselLimitsIsRejected) {
   // The model loader rejects an initial volume above `max`; an override in the scenario (or via
   // --set) must not silently start an overflowing vessel (the overflow root only sees crossings).
   for (const char* v0 : {"2.5 L", "0.1 L"}) {
@@ -386,7 +394,7 @@ TEST(Events, InitialVolumeOverrideOutsideTheVesselLimitsIsRejected) {
     try {
       Scenario sc = LoadScenarioText(std::string("until: 2 h\ninitial: {V: ") + v0 + "}\n",
                                      "s.yaml", m->info());
-      SimResult r = Simulator(m, sc).Run();
+      SimResult r = Run(m, sc);
       rejected = !r.ok;
       if (!r.ok) {
         EXPECT_THAT(r.message, ::testing::AnyOf(HasSubstr("maximum"), HasSubstr("minimum"),
@@ -400,7 +408,7 @@ TEST(Events, InitialVolumeOverrideOutsideTheVesselLimitsIsRejected) {
   }
 }
 
-TEST(Events, StateEventJustBeforeATimedEventDoesNotSwallowIt) {
+TEST_P(Events, StateEventJustBeforeATimedEventDoesNotSwallowIt) {
   // S = 4.9999999999999 - t crosses 1 g/L at t = 4 h - 1e-13 h, within the 1e-12 tolerance at
   // which the simulator treats times as equal to the timed event at 4 h. Both events must fire,
   // and the periodic timed event must keep its schedule (8 h).
@@ -427,7 +435,7 @@ events:
   EXPECT_EQ(r.states.back()[2], 7.0) << "the timed event's action was applied";
 }
 
-TEST(Events, StateEventJustBeforeAnInputBreakpointDoesNotHideTheStep) {
+TEST_P(Events, StateEventJustBeforeAnInputBreakpointDoesNotHideTheStep) {
   // F steps from 0 to 0.1 L/h at 4 h; a state event fires at 4 h - 1e-13 h. The step must still
   // take effect: V = 1 + 0.1 (t - 4) after 4 h.
   SimResult r = Simulate(R"yaml(biotwin: 1
@@ -454,7 +462,7 @@ events:
   EXPECT_EQ(r.inputs.back()[0], 0.1);
 }
 
-TEST(Events, VesselFilledExactlyToItsMaximumStillOverflowsWhenFedFurther) {
+TEST_P(Events, VesselFilledExactlyToItsMaximumStillOverflowsWhenFedFurther) {
   // V = 1 + 0.5 t is 1.5 L at 1 h; a 0.5 L bolus fills the 2 L vessel exactly (legal), and the
   // continuing feed must then overflow it immediately (at 1 h), not run on to 4 L.
   SimResult bolus = Simulate(kFilling,
@@ -469,7 +477,7 @@ TEST(Events, VesselFilledExactlyToItsMaximumStillOverflowsWhenFedFurther) {
   EXPECT_LE(full.states.back()[1], 2.0 + 1e-9);
 }
 
-TEST(Events, RisingConditionFiresOnlyOnTheWayUp) {
+TEST_P(Events, RisingConditionFiresOnlyOnTheWayUp) {
   // X = 0.5 exp(0.25 t) rises through 2 g/L at t* = ln(4)/0.25; the event reverses growth, and
   // the repeating rising-only event must not fire again when X falls back through 2 g/L.
   SimResult r = Simulate(R"yaml(biotwin: 1
@@ -491,6 +499,8 @@ events:
   // Symmetric decay: back to 2 g/L at 2 t*; at 12 h X = 2 exp(-0.25 (12 - t*)). rtol 1e-10.
   EXPECT_NEAR(r.states.back()[0], 2.0 * std::exp(-0.25 * (12.0 - ts)), 1e-7);
 }
+
+INSTANTIATE_TEST_SUITE_P(Integrators, Events, ::testing::Values("bdf", "rodas4"));
 
 }  // namespace
 }  // namespace biotwin::sim

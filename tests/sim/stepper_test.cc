@@ -27,7 +27,10 @@ balances:
   y: "u - k*y"
 )yaml";
 
-TEST(Stepper, MatchesAWholeRunThroughTheSamePiecewiseConstantInput) {
+// Both integrators (solver.method): CVODES BDF and RODAS4.
+class Stepper : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Stepper, MatchesAWholeRunThroughTheSamePiecewiseConstantInput) {
   auto m = model::LoadModelFile(testing::SourcePath("models/ecoli_anane2017.yaml"));
   const int f = m->info().InputIndex("F");
   // Whole run: F switches every 0.5 h; recipe samples (withdrawals) every 4 h.
@@ -40,6 +43,7 @@ TEST(Stepper, MatchesAWholeRunThroughTheSamePiecewiseConstantInput) {
                               "inputs:\n  F: {piecewise_constant: {times: " + times + "], values: " + values + "]}}\n"
                               "events:\n  - {name: sample, at: {start: 4 h, every: 4 h}, actions: [{withdraw: 10 mL}]}\n";
   Scenario sc = LoadScenarioText(sc_text, "pc.yaml", m->info());
+  sc.method = GetParam();
   SimResult whole = Simulator(m, sc).Run();
   ASSERT_TRUE(whole.ok) << whole.message;
   // Stepping: the same values held by SetInput (the profile is replaced).
@@ -59,11 +63,12 @@ TEST(Stepper, MatchesAWholeRunThroughTheSamePiecewiseConstantInput) {
   EXPECT_EQ(step.Events().size(), 5u);  // 4, 8, 12, 16, 20 h
 }
 
-TEST(Stepper, ReinitialisesOnlyAfterAChange) {
+TEST_P(Stepper, ReinitialisesOnlyAfterAChange) {
   auto m = model::LoadModelText(kDecay, "decay.yaml");
   Scenario sc = DefaultScenario(m->info(), model::kNaN);
   sc.rtol = 1e-10;
   sc.atol = 1e-12;
+  sc.method = GetParam();
   Simulator s(m, sc);
   std::string error;
   ASSERT_TRUE(s.Begin(&error)) << error;
@@ -93,6 +98,8 @@ TEST(Stepper, ReinitialisesOnlyAfterAChange) {
   EXPECT_FALSE(s.Advance(12, &error));  // backwards
   EXPECT_NE(error.find("not after"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Integrators, Stepper, ::testing::Values("bdf", "rodas4"));
 
 }  // namespace
 }  // namespace biotwin::sim

@@ -1,0 +1,238 @@
+#include "sim/rosenbrock.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "sim/dense_lu.h"
+
+namespace biotwin::sim {
+namespace {
+
+// RODAS4 in the transformed form of Hairer and Wanner (sec. IV.7, eq. 7.4'), coefficient values
+// from their rodas.f (METH = 1): with G = I / (h gamma) - J,
+//   G K_i = f(t + alpha_i h, x + sum_j A_ij K_j) + sum_j (C_ij / h) K_j + h gamma_i df/dt,
+//   x_new = x + sum_i M_i K_i, error estimate = K_6 (stiffly accurate: M = A_6. + e_6).
+constexpr int kStages = 6;
+constexpr double kGamma = 0.25;
+constexpr double kAlpha[kStages] = {0.0, 0.386, 0.21, 0.63, 1.0, 1.0};
+constexpr double kGammaSum[kStages] = {0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0};
+constexpr double kA[kStages][kStages] = {
+    {},
+    {1.544},
+    {0.9466785280815826, 0.2557011698983284},
+    {3.314825187068521, 2.896124015972201, 0.9986419139977817},
+    {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950},
+    {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0},
+};
+constexpr double kC[kStages][kStages] = {
+    {},
+    {-5.6688},
+    {-2.430093356833875, -0.2063599157091915},
+    {-0.1073529058151375, -9.594562251023355, -20.47028614809616},
+    {7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160},
+    {8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054},
+};
+constexpr double kM[kStages] = {1.221224509226641, 6.019134481288629, 12.53708332932087,
+                                -0.6878860361058950, 1.0, 1.0};
+constexpr double kErrorOrder = 4.0;  // order of the error estimate + 1 (for the step controller)
+
+// Step-size controller (Hairer and Wanner's defaults for RODAS).
+constexpr double kSafety = 0.9, kFacMin = 0.2, kFacMax = 6.0, kFacReject = 0.1;
+constexpr int kMaxRejections = 60;
+
+}  // namespace
+
+Rodas4::Rodas4(int n, double rtol, std::vector<double> atol)
+    : n_(n), rtol_(rtol), atol_(std::move(atol)) {
+  const size_t nn = static_cast<size_t>(n) * n;
+  f0_.resize(n);
+  ft_.resize(n);
+  jac_.resize(nn);
+  lu_.resize(nn);
+  k_.resize(static_cast<size_t>(kStages) * n);
+  stage_x_.resize(n);
+  stage_f_.resize(n);
+  x_new_.resize(n);
+  x_prev_.resize(n);
+  f_end_.resize(n);
+  perm_.resize(n);
+}
+
+void Rodas4::Restart(double t, double* x) {
+  t_ = t_prev_ = t;
+  x_ = x;
+  std::copy_n(x, n_, x_prev_.data());
+  f_end_valid_ = false;
+}
+
+double Rodas4::ErrorNorm(const double* err, const double* x0, const double* x1) {
+  double sum = 0.0, worst = -1.0;
+  for (int i = 0; i < n_; ++i) {
+    const double w = atol_[i] + rtol_ * std::max(std::fabs(x0[i]), std::fabs(x1[i]));
+    const double e = err[i] / w;
+    const double e2 = e * e;
+    sum += e2;
+    if (e2 > worst) {
+      worst = e2;
+      worst_ = i;
+    }
+  }
+  return std::sqrt(sum / n_);
+}
+
+// Hairer and Wanner's starting step (Solving ODEs I, sec. II.4), order 4: the step for which an
+// Euler step changes the state by 1 % of its weighted size.
+double Rodas4::InitialStep(double t_stop) {
+  double d0 = 0.0, d1 = 0.0;
+  for (int i = 0; i < n_; ++i) {
+    const double w = atol_[i] + rtol_ * std::fabs(x_[i]);
+    d0 += (x_[i] / w) * (x_[i] / w);
+    d1 += (f0_[i] / w) * (f0_[i] / w);
+  }
+  d0 = std::sqrt(d0 / n_);
+  d1 = std::sqrt(d1 / n_);
+  double h = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+  return std::min(h, t_stop - t_);
+}
+
+Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
+  const int n = n_;
+  const size_t nn = static_cast<size_t>(n) * n;
+  // Derivatives at the start of the step (reused by every attempt).
+  if (f_end_valid_ && t_prev_ != t_) {
+    std::copy_n(f_end_.data(), n, f0_.data());  // evaluated at this point by Interpolate
+  } else {
+    ++stats_.rhs_evals;
+    if (!sys.Rhs(t_, x_, f0_.data())) return Status::kRhsFailed;
+  }
+  f_end_valid_ = false;
+  sys.Jacobian(t_, x_, jac_.data());
+  ++stats_.jac_evals;
+  const bool time_dependent = sys.TimeDependent();
+  if (time_dependent) {
+    const double dt = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1e-5, std::fabs(t_));
+    ++stats_.rhs_evals;
+    if (!sys.Rhs(t_ + dt, x_, ft_.data())) return Status::kRhsFailed;
+    for (int i = 0; i < n; ++i) ft_[i] = (ft_[i] - f0_[i]) / dt;
+  }
+  if (!(h_next_ > 0)) h_next_ = InitialStep(t_stop);
+
+  const double h_min = 16 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::fabs(t_));
+  bool rejected = false;
+  for (int attempt = 0; attempt <= kMaxRejections; ++attempt) {
+    // Land on t_stop: take it in one step when within 25 % of reach, in two equal ones when
+    // within two steps, so that no sliver of a step is left before a discontinuity.
+    const double remaining = t_stop - t_;
+    const double h_wanted = h_next_;
+    double h = h_wanted;
+    bool last = false;
+    if (h >= remaining / 1.25) {
+      h = remaining;
+      last = true;
+    } else if (h > remaining / 2) {
+      h = remaining / 2;
+    }
+    if (h < h_min) return Status::kStepTooSmall;
+    // G = I / (h gamma) - J, factorised.
+    const double diag = 1.0 / (h * kGamma);
+    for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
+    for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
+    ++stats_.factorizations;
+    if (DenseLuFactor(lu_.data(), perm_.data(), n) != 0) {
+      h_next_ = 0.5 * h;
+      rejected = true;
+      ++stats_.rejected;
+      continue;
+    }
+    bool rhs_ok = true;
+    for (int s = 0; s < kStages && rhs_ok; ++s) {
+      const double ts = t_ + kAlpha[s] * h;
+      if (s == 0) {
+        std::copy_n(f0_.data(), n, stage_f_.data());
+      } else {
+        std::copy_n(x_, n, stage_x_.data());
+        for (int j = 0; j < s; ++j) {
+          const double a = kA[s][j];
+          const double* kj = &k_[static_cast<size_t>(j) * n];
+          for (int i = 0; i < n; ++i) stage_x_[i] += a * kj[i];
+        }
+        ++stats_.rhs_evals;
+        rhs_ok = sys.Rhs(ts, stage_x_.data(), stage_f_.data());
+        if (!rhs_ok) break;
+      }
+      for (int j = 0; j < s; ++j) {
+        const double c = kC[s][j] / h;
+        const double* kj = &k_[static_cast<size_t>(j) * n];
+        for (int i = 0; i < n; ++i) stage_f_[i] += c * kj[i];
+      }
+      if (time_dependent && kGammaSum[s] != 0.0) {
+        const double hg = h * kGammaSum[s];
+        for (int i = 0; i < n; ++i) stage_f_[i] += hg * ft_[i];
+      }
+      DenseLuSolve(lu_.data(), perm_.data(), n, stage_f_.data(), &k_[static_cast<size_t>(s) * n]);
+    }
+    double err = std::numeric_limits<double>::infinity();
+    if (rhs_ok) {
+      std::copy_n(x_, n, x_new_.data());
+      for (int s = 0; s < kStages; ++s) {
+        const double* ks = &k_[static_cast<size_t>(s) * n];
+        for (int i = 0; i < n; ++i) x_new_[i] += kM[s] * ks[i];
+      }
+      err = ErrorNorm(&k_[static_cast<size_t>(kStages - 1) * n], x_, x_new_.data());
+    }
+    if (!std::isfinite(err)) {
+      // A stage left the model's domain: retry much smaller.
+      h_next_ = 0.25 * h;
+      rejected = true;
+      ++stats_.rejected;
+      continue;
+    }
+    double fac = kSafety * std::pow(std::max(err, 1e-10), -1.0 / kErrorOrder);
+    fac = std::clamp(fac, kFacMin, kFacMax);
+    if (err <= 1.0) {
+      std::copy_n(x_, n, x_prev_.data());
+      std::copy_n(x_new_.data(), n, x_);
+      t_prev_ = t_;
+      t_ = last ? t_stop : t_ + h;
+      h_last_ = h;
+      ++stats_.steps;
+      double h_new = h * fac;
+      if (rejected) h_new = std::min(h_new, h);
+      // A step shortened to land on t_stop says nothing against the longer one wanted.
+      if (h < h_wanted && !rejected) h_new = std::max(h_new, h_wanted);
+      h_next_ = h_new;
+      return Status::kOk;
+    }
+    ++stats_.rejected;
+    // Repeated rejections mean the error does not shrink like h^4 (a kink of the balances within
+    // the step): cut harder.
+    h_next_ = h * (attempt == 0 ? std::min(fac, 0.9) : attempt == 1 ? std::min(fac, 0.5) : kFacReject);
+    rejected = true;
+  }
+  return Status::kStepTooSmall;
+}
+
+bool Rodas4::Interpolate(RosenbrockSystem& sys, double t, double* x_out) {
+  const double h = t_ - t_prev_;
+  if (!(h > 0)) {
+    std::copy_n(x_, n_, x_out);
+    return true;
+  }
+  if (!f_end_valid_) {
+    ++stats_.rhs_evals;
+    if (!sys.Rhs(t_, x_, f_end_.data())) return false;
+    f_end_valid_ = true;
+  }
+  // f0_ still holds the derivative at the step's start.
+  const double s = (t - t_prev_) / h;
+  const double h00 = (1 + 2 * s) * (1 - s) * (1 - s), h10 = s * (1 - s) * (1 - s);
+  const double h01 = s * s * (3 - 2 * s), h11 = s * s * (s - 1);
+  for (int i = 0; i < n_; ++i) {
+    x_out[i] = h00 * x_prev_[i] + h10 * h * f0_[i] + h01 * x_[i] + h11 * h * f_end_[i];
+  }
+  return true;
+}
+
+}  // namespace biotwin::sim

@@ -1,0 +1,227 @@
+// RODAS4 (src/sim/rosenbrock.h) on problems with known answers: the very stiff Prothero-Robinson
+// equation (exact solution sin t, which only an L-stable method follows with large steps),
+// Robertson's chemical kinetics (Hairer and Wanner's reference values at t = 40 and conservation
+// of the total), a non-autonomous right-hand side (df/dt term), convergence as the tolerance
+// tightens, the dense output, and failures reported instead of results.
+#include "sim/rosenbrock.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+
+namespace biotwin::sim {
+namespace {
+
+// A system from lambdas; `calls` counts right-hand-side evaluations.
+struct LambdaSystem : RosenbrockSystem {
+  std::function<bool(double, const double*, double*)> f;
+  std::function<void(double, const double*, double*)> jac;
+  bool time_dependent = false;
+  long calls = 0;
+  bool Rhs(double t, const double* x, double* out) override {
+    ++calls;
+    return f(t, x, out);
+  }
+  void Jacobian(double t, const double* x, double* j) override { jac(t, x, j); }
+  bool TimeDependent() override { return time_dependent; }
+};
+
+// Integrates to t_end with stops every `stop` (a sampled loop's intervals); false on failure.
+bool Integrate(Rodas4& r, RosenbrockSystem& sys, double t_end, double stop) {
+  for (double target = stop; target <= t_end + 1e-12; target += stop) {
+    while (r.t() < target) {
+      if (r.Step(sys, target) != Rodas4::Status::kOk) return false;
+    }
+  }
+  return true;
+}
+
+// y' = lambda (y - sin t) + cos t, y(0) = 0: y = sin t for every lambda. With lambda = -1e6 an
+// explicit or merely A-stable method needs h ~ 1/|lambda| or oscillates; an L-stable one takes
+// steps set by sin t alone.
+TEST(Rodas4, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
+  const double lambda = -1e6;
+  LambdaSystem sys;
+  sys.time_dependent = true;
+  sys.f = [&](double t, const double* y, double* f) {
+    f[0] = lambda * (y[0] - std::sin(t)) + std::cos(t);
+    return true;
+  };
+  sys.jac = [&](double, const double*, double* j) { j[0] = lambda; };
+  double y = 0.0;
+  Rodas4 r(1, 1e-6, {1e-9});
+  r.Restart(0.0, &y);
+  ASSERT_TRUE(Integrate(r, sys, 10.0, 10.0));
+  EXPECT_DOUBLE_EQ(r.t(), 10.0);
+  EXPECT_NEAR(y, std::sin(10.0), 1e-5);
+  EXPECT_LT(r.stats().steps, 2000);  // 1e7 steps if the stiffness set the step size
+}
+
+// Robertson (Hairer and Wanner, Solving ODEs II, sec. IV.1): reference solution at t = 40
+// y1 = 0.7158270687, y2 = 9.185534764e-6, y3 = 0.2841637457; y1 + y2 + y3 = 1 throughout.
+TEST(Rodas4, RobertsonKineticsMatchTheReferenceAndConserveMass) {
+  LambdaSystem sys;
+  sys.f = [](double, const double* y, double* f) {
+    f[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+    f[1] = 0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] * y[1];
+    f[2] = 3e7 * y[1] * y[1];
+    return true;
+  };
+  sys.jac = [](double, const double* y, double* j) {  // column major
+    j[0] = -0.04; j[1] = 0.04; j[2] = 0.0;
+    j[3] = 1e4 * y[2]; j[4] = -1e4 * y[2] - 6e7 * y[1]; j[5] = 6e7 * y[1];
+    j[6] = 1e4 * y[1]; j[7] = -1e4 * y[1]; j[8] = 0.0;
+  };
+  std::vector<double> y = {1.0, 0.0, 0.0};
+  Rodas4 r(3, 1e-7, {1e-10, 1e-14, 1e-10});
+  r.Restart(0.0, y.data());
+  ASSERT_TRUE(Integrate(r, sys, 40.0, 40.0));
+  EXPECT_NEAR(y[0], 0.7158270687, 1e-6);
+  EXPECT_NEAR(y[1], 9.185534764e-6, 1e-10);
+  EXPECT_NEAR(y[2], 0.2841637457, 1e-6);
+  EXPECT_NEAR(y[0] + y[1] + y[2], 1.0, 1e-12);
+}
+
+// x' = 3 t^2 (no state dependence): x = t^3 exactly. RODAS4 integrates cubics exactly only with
+// its df/dt term; without it the result is off by far more than the tolerance.
+TEST(Rodas4, NonAutonomousRightHandSideUsesTheTimeDerivative) {
+  for (bool with_ft : {true, false}) {
+    LambdaSystem sys;
+    sys.time_dependent = with_ft;
+    sys.f = [](double t, const double*, double* f) {
+      f[0] = 3 * t * t;
+      return true;
+    };
+    sys.jac = [](double, const double*, double* j) { j[0] = 0.0; };
+    double x = 0.0;
+    Rodas4 r(1, 1e-3, {1e-3});
+    r.Restart(0.0, &x);
+    ASSERT_TRUE(Integrate(r, sys, 2.0, 1.0));
+    if (with_ft) {
+      EXPECT_NEAR(x, 8.0, 1e-6);
+    } else {
+      EXPECT_GT(std::fabs(x - 8.0), 1e-3);
+    }
+  }
+}
+
+// y' = -y: the global error at t = 5 falls with the tolerance and stays within a few tolerances;
+// stops every 0.2 (a sampled loop) land exactly.
+TEST(Rodas4, ErrorFollowsTheToleranceAcrossStops) {
+  double previous = 1.0;
+  for (double rtol : {1e-4, 1e-6, 1e-8}) {
+    LambdaSystem sys;
+    sys.f = [](double, const double* y, double* f) {
+      f[0] = -y[0];
+      return true;
+    };
+    sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+    double y = 1.0;
+    Rodas4 r(1, rtol, {rtol * 1e-3});
+    r.Restart(0.0, &y);
+    ASSERT_TRUE(Integrate(r, sys, 5.0, 0.2));
+    EXPECT_NEAR(r.t(), 5.0, 1e-12);
+    const double err = std::fabs(y - std::exp(-5.0)) / std::exp(-5.0);
+    EXPECT_LT(err, 20 * rtol) << rtol;
+    EXPECT_LT(err, previous) << rtol;
+    previous = err;
+  }
+}
+
+// The Hermite interpolant on the last step is third-order accurate: within the step of
+// y' = -y it agrees with e^{-t} to about the local error.
+TEST(Rodas4, InterpolatesWithinTheLastStep) {
+  LambdaSystem sys;
+  sys.f = [](double, const double* y, double* f) {
+    f[0] = -y[0];
+    return true;
+  };
+  sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+  double y = 1.0;
+  Rodas4 r(1, 1e-8, {1e-12});
+  r.Restart(0.0, &y);
+  ASSERT_EQ(r.Step(sys, 1.0), Rodas4::Status::kOk);
+  ASSERT_EQ(r.Step(sys, 1.0), Rodas4::Status::kOk);
+  const double t0 = r.previous_time(), t1 = r.t();
+  ASSERT_LT(t0, t1);
+  const double h = t1 - t0;
+  for (double s : {0.0, 0.25, 0.5, 0.9, 1.0}) {
+    double yi = 0.0;
+    ASSERT_TRUE(r.Interpolate(sys, t0 + s * h, &yi));
+    EXPECT_NEAR(yi, std::exp(-(t0 + s * h)), 1e-3 * h * h * h + 1e-7) << s;
+  }
+}
+
+// A right-hand side that is never finite is a failure with the state untouched, not a result.
+TEST(Rodas4, ReportsFailuresAndLeavesTheStateUnchanged) {
+  LambdaSystem sys;
+  sys.f = [](double t, const double* y, double* f) {
+    f[0] = t > 0.5 ? std::nan("") : -y[0];
+    return std::isfinite(f[0]);
+  };
+  sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+  double y = 1.0;
+  Rodas4 r(1, 1e-6, {1e-9});
+  r.Restart(0.0, &y);
+  Rodas4::Status st = Rodas4::Status::kOk;
+  while (st == Rodas4::Status::kOk && r.t() < 1.0) st = r.Step(sys, 1.0);
+  EXPECT_NE(st, Rodas4::Status::kOk);
+  EXPECT_LE(r.t(), 0.5 + 1e-9);
+  EXPECT_NEAR(y, std::exp(-r.t()), 1e-6);
+  EXPECT_GT(r.stats().rejected, 0);
+}
+
+// Through the simulator: `solver: {method: rodas4}` runs Monod batch growth to the same answer as
+// BDF, with the model's Jacobian and the statistics of the Rosenbrock steps, and a wrong method
+// names the file, line and field.
+TEST(Rodas4, SimulatorRunsTheMethodTheScenarioNames) {
+  auto m = model::LoadModelText(R"yaml(biotwin: 1
+model: {name: monod}
+states:
+  X: {unit: g/L, initial: 0.1}
+  S: {unit: g/L, initial: 20}
+parameters:
+  mu_max: {value: 0.5, unit: 1/h}
+  Ks: {value: 0.05, unit: g/L}
+  Y: {value: 0.5, unit: g/g}
+balances:
+  X: "mu_max*S/(Ks + S)*X"
+  S: "-mu_max*S/(Ks + S)*X/Y"
+)yaml", "monod.yaml");
+  auto run = [&](const std::string& method) {
+    Scenario sc = LoadScenarioText("until: 20 h\noutput_interval: 1 h\nsolver: {rtol: 1e-8, atol: 1e-10, method: " +
+                                       method + "}\n", "scenario.yaml", m->info());
+    EXPECT_EQ(sc.method, method);
+    return Simulator(m, sc).Run();
+  };
+  SimResult bdf = run("bdf"), ros = run("rodas4");
+  ASSERT_TRUE(bdf.ok) << bdf.message;
+  ASSERT_TRUE(ros.ok) << ros.message;
+  ASSERT_EQ(bdf.time.size(), ros.time.size());
+  for (size_t k = 0; k < bdf.time.size(); ++k) {
+    // Yield invariant X + Y S = X0 + Y S0 holds for both.
+    EXPECT_NEAR(ros.states[k][0] + 0.5 * ros.states[k][1], 10.1, 1e-7);
+    for (int i = 0; i < 2; ++i) EXPECT_NEAR(ros.states[k][i], bdf.states[k][i], 1e-5) << k;
+  }
+  EXPECT_EQ(ros.stats.newton_iters, 0);  // no Newton iteration: linearly implicit
+  EXPECT_EQ(ros.stats.jac_evals, ros.stats.steps);
+  EXPECT_GT(ros.stats.steps, 0);
+  try {
+    LoadScenarioText("until: 1 h\nsolver: {method: euler}\n", "scenario.yaml", m->info());
+    ADD_FAILURE() << "no error";
+  } catch (const model::ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("scenario.yaml:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("solver.method"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bdf or rodas4"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace biotwin::sim
