@@ -10,48 +10,79 @@
 namespace biotwin::sim {
 namespace {
 
-// RODAS4 in the transformed form of Hairer and Wanner (sec. IV.7, eq. 7.4'), coefficient values
-// from their rodas.f (METH = 1): with G = I / (h gamma) - J,
+// Methods in the transformed form of Hairer and Wanner (sec. IV.7, eq. 7.4'): with
+// G = I / (h gamma) - J,
 //   G K_i = f(t + alpha_i h, x + sum_j A_ij K_j) + sum_j (C_ij / h) K_j + h gamma_i df/dt,
-//   x_new = x + sum_i M_i K_i, error estimate = K_6 (stiffly accurate: M = A_6. + e_6).
-constexpr int kStages = 6;
-constexpr double kGamma = 0.25;
-constexpr double kAlpha[kStages] = {0.0, 0.386, 0.21, 0.63, 1.0, 1.0};
-constexpr double kGammaSum[kStages] = {0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0};
-constexpr double kA[kStages][kStages] = {
-    {},
-    {1.544},
-    {0.9466785280815826, 0.2557011698983284},
-    {3.314825187068521, 2.896124015972201, 0.9986419139977817},
-    {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950},
-    {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0},
+//   x_new = x + sum_i M_i K_i, error estimate sum_i E_i K_i.
+// A stage without a new function evaluation reuses the previous stage's f (same point).
+struct Tableau {
+  int stages;
+  double gamma;
+  double alpha[6], gamma_sum[6], a[6][6], c[6][6], m[6], e[6];
+  bool new_f[6];
+  double error_order;  // order of the error estimate + 1 (step-size controller)
 };
-constexpr double kC[kStages][kStages] = {
-    {},
-    {-5.6688},
-    {-2.430093356833875, -0.2063599157091915},
-    {-0.1073529058151375, -9.594562251023355, -20.47028614809616},
-    {7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160},
-    {8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054},
+
+// RODAS4: Hairer and Wanner's coefficients (their rodas.f, METH = 1). Stiffly accurate: the
+// last two stages are evaluated at the new point, and the estimate is the last stage.
+constexpr Tableau kRodas4Tableau = {
+    6,
+    0.25,
+    {0.0, 0.386, 0.21, 0.63, 1.0, 1.0},
+    {0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0},
+    {{},
+     {1.544},
+     {0.9466785280815826, 0.2557011698983284},
+     {3.314825187068521, 2.896124015972201, 0.9986419139977817},
+     {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950},
+     {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0}},
+    {{},
+     {-5.6688},
+     {-2.430093356833875, -0.2063599157091915},
+     {-0.1073529058151375, -9.594562251023355, -20.47028614809616},
+     {7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160},
+     {8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054}},
+    {1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 1.0},
+    {0, 0, 0, 0, 0, 1.0},
+    {true, true, true, true, true, true},
+    4.0,
 };
-constexpr double kM[kStages] = {1.221224509226641, 6.019134481288629, 12.53708332932087,
-                                -0.6878860361058950, 1.0, 1.0};
-constexpr double kErrorOrder = 4.0;  // order of the error estimate + 1 (for the step controller)
+
+// RODAS3 (Sandu, Verwer, Blom et al., Atmos. Environ. 31, 1997): 4 stages, order 3 with an
+// order-2 estimate, stiffly accurate; stage 2 reuses f at the step's start, so a step costs three
+// function evaluations.
+constexpr Tableau kRodas3Tableau = {
+    4,
+    0.5,
+    {0.0, 0.0, 1.0, 1.0},
+    {0.5, 1.5, 0.0, 0.0},
+    {{}, {0.0}, {2.0, 0.0}, {2.0, 0.0, 1.0}},
+    {{}, {4.0}, {1.0, -1.0}, {1.0, -1.0, -8.0 / 3.0}},
+    {2.0, 0.0, 1.0, 1.0},
+    {0, 0, 0, 1.0},
+    {true, false, true, true},
+    3.0,
+};
 
 // Step-size controller (Hairer and Wanner's defaults for RODAS).
 constexpr double kSafety = 0.9, kFacMin = 0.2, kFacMax = 6.0, kFacReject = 0.1;
 constexpr int kMaxRejections = 60;
 
+const Tableau& TableauOf(Rosenbrock::Method method) {
+  return method == Rosenbrock::Method::kRodas3 ? kRodas3Tableau : kRodas4Tableau;
+}
+
 }  // namespace
 
-Rodas4::Rodas4(int n, double rtol, std::vector<double> atol)
-    : n_(n), rtol_(rtol), atol_(std::move(atol)) {
+Rosenbrock::Rosenbrock(Method method, int n, double rtol, std::vector<double> atol)
+    : method_(method), n_(n), rtol_(rtol), atol_(std::move(atol)) {
   const size_t nn = static_cast<size_t>(n) * n;
   f0_.resize(n);
   ft_.resize(n);
   jac_.resize(nn);
   lu_.resize(nn);
-  k_.resize(static_cast<size_t>(kStages) * n);
+  k_.resize(static_cast<size_t>(TableauOf(method).stages) * n);
+  stage_rhs_.resize(n);
   stage_x_.resize(n);
   stage_f_.resize(n);
   x_new_.resize(n);
@@ -60,14 +91,14 @@ Rodas4::Rodas4(int n, double rtol, std::vector<double> atol)
   perm_.resize(n);
 }
 
-void Rodas4::Restart(double t, double* x) {
+void Rosenbrock::Restart(double t, double* x) {
   t_ = t_prev_ = t;
   x_ = x;
   std::copy_n(x, n_, x_prev_.data());
   f_end_valid_ = false;
 }
 
-double Rodas4::ErrorNorm(const double* err, const double* x0, const double* x1) {
+double Rosenbrock::ErrorNorm(const double* err, const double* x0, const double* x1) {
   double sum = 0.0, worst = -1.0;
   for (int i = 0; i < n_; ++i) {
     const double w = atol_[i] + rtol_ * std::max(std::fabs(x0[i]), std::fabs(x1[i]));
@@ -84,7 +115,7 @@ double Rodas4::ErrorNorm(const double* err, const double* x0, const double* x1) 
 
 // Hairer and Wanner's starting step (Solving ODEs I, sec. II.4), order 4: the step for which an
 // Euler step changes the state by 1 % of its weighted size.
-double Rodas4::InitialStep(double t_stop) {
+double Rosenbrock::InitialStep(double t_stop) {
   double d0 = 0.0, d1 = 0.0;
   for (int i = 0; i < n_; ++i) {
     const double w = atol_[i] + rtol_ * std::fabs(x_[i]);
@@ -97,9 +128,10 @@ double Rodas4::InitialStep(double t_stop) {
   return std::min(h, t_stop - t_);
 }
 
-Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
+Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
   const int n = n_;
   const size_t nn = static_cast<size_t>(n) * n;
+  const Tableau& tab = TableauOf(method_);
   // Derivatives at the start of the step (reused by every attempt).
   if (f_end_valid_ && t_prev_ != t_) {
     std::copy_n(f_end_.data(), n, f0_.data());  // evaluated at this point by Interpolate
@@ -136,7 +168,7 @@ Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
     }
     if (h < h_min) return Status::kStepTooSmall;
     // G = I / (h gamma) - J, factorised.
-    const double diag = 1.0 / (h * kGamma);
+    const double diag = 1.0 / (h * tab.gamma);
     for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
     for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
     ++stats_.factorizations;
@@ -147,40 +179,47 @@ Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
       continue;
     }
     bool rhs_ok = true;
-    for (int s = 0; s < kStages && rhs_ok; ++s) {
-      const double ts = t_ + kAlpha[s] * h;
+    for (int s = 0; s < tab.stages && rhs_ok; ++s) {
       if (s == 0) {
         std::copy_n(f0_.data(), n, stage_f_.data());
-      } else {
+      } else if (tab.new_f[s]) {
         std::copy_n(x_, n, stage_x_.data());
         for (int j = 0; j < s; ++j) {
-          const double a = kA[s][j];
+          const double a = tab.a[s][j];
+          if (a == 0.0) continue;
           const double* kj = &k_[static_cast<size_t>(j) * n];
           for (int i = 0; i < n; ++i) stage_x_[i] += a * kj[i];
         }
         ++stats_.rhs_evals;
-        rhs_ok = sys.Rhs(ts, stage_x_.data(), stage_f_.data());
+        rhs_ok = sys.Rhs(t_ + tab.alpha[s] * h, stage_x_.data(), stage_f_.data());
         if (!rhs_ok) break;
       }
+      std::copy_n(stage_f_.data(), n, stage_rhs_.data());
       for (int j = 0; j < s; ++j) {
-        const double c = kC[s][j] / h;
+        const double c = tab.c[s][j] / h;
         const double* kj = &k_[static_cast<size_t>(j) * n];
-        for (int i = 0; i < n; ++i) stage_f_[i] += c * kj[i];
+        for (int i = 0; i < n; ++i) stage_rhs_[i] += c * kj[i];
       }
-      if (time_dependent && kGammaSum[s] != 0.0) {
-        const double hg = h * kGammaSum[s];
-        for (int i = 0; i < n; ++i) stage_f_[i] += hg * ft_[i];
+      if (time_dependent && tab.gamma_sum[s] != 0.0) {
+        const double hg = h * tab.gamma_sum[s];
+        for (int i = 0; i < n; ++i) stage_rhs_[i] += hg * ft_[i];
       }
-      DenseLuSolve(lu_.data(), perm_.data(), n, stage_f_.data(), &k_[static_cast<size_t>(s) * n]);
+      DenseLuSolve(lu_.data(), perm_.data(), n, stage_rhs_.data(), &k_[static_cast<size_t>(s) * n]);
     }
     double err = std::numeric_limits<double>::infinity();
     if (rhs_ok) {
       std::copy_n(x_, n, x_new_.data());
-      for (int s = 0; s < kStages; ++s) {
+      std::fill_n(stage_x_.data(), n, 0.0);  // the error estimate
+      for (int s = 0; s < tab.stages; ++s) {
         const double* ks = &k_[static_cast<size_t>(s) * n];
-        for (int i = 0; i < n; ++i) x_new_[i] += kM[s] * ks[i];
+        if (tab.m[s] != 0.0) {
+          for (int i = 0; i < n; ++i) x_new_[i] += tab.m[s] * ks[i];
+        }
+        if (tab.e[s] != 0.0) {
+          for (int i = 0; i < n; ++i) stage_x_[i] += tab.e[s] * ks[i];
+        }
       }
-      err = ErrorNorm(&k_[static_cast<size_t>(kStages - 1) * n], x_, x_new_.data());
+      err = ErrorNorm(stage_x_.data(), x_, x_new_.data());
     }
     if (!std::isfinite(err)) {
       // A stage left the model's domain: retry much smaller.
@@ -189,7 +228,7 @@ Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
       ++stats_.rejected;
       continue;
     }
-    double fac = kSafety * std::pow(std::max(err, 1e-10), -1.0 / kErrorOrder);
+    double fac = kSafety * std::pow(std::max(err, 1e-10), -1.0 / tab.error_order);
     fac = std::clamp(fac, kFacMin, kFacMax);
     if (err <= 1.0) {
       std::copy_n(x_, n, x_prev_.data());
@@ -214,7 +253,7 @@ Rodas4::Status Rodas4::Step(RosenbrockSystem& sys, double t_stop) {
   return Status::kStepTooSmall;
 }
 
-bool Rodas4::Interpolate(RosenbrockSystem& sys, double t, double* x_out) {
+bool Rosenbrock::Interpolate(RosenbrockSystem& sys, double t, double* x_out) {
   const double h = t_ - t_prev_;
   if (!(h > 0)) {
     std::copy_n(x_, n_, x_out);

@@ -1,14 +1,15 @@
-// A Rosenbrock (linearly implicit one-step) integrator for stiff models: RODAS4 of Hairer and
-// Wanner (Solving ODEs II, 2nd ed., 1996, sec. IV.7), 6 stages, order 4 with an embedded order-3
-// error estimate, L-stable and stiffly accurate.
+// Rosenbrock (linearly implicit one-step) integrators for stiff models, both L-stable and
+// stiffly accurate with an embedded error estimate:
+// - RODAS3 (Sandu et al. 1997): 4 stages, order 3, three function evaluations per step;
+// - RODAS4 (Hairer and Wanner, Solving ODEs II, 2nd ed., 1996, sec. IV.7): 6 stages, order 4.
 //
 // Why next to CVODES: a sampled closed loop changes its held inputs every control interval, and
 // CVODES' BDF has to restart at order 1 with a small step after every such discontinuity (about
 // 13 steps per 0.2 h interval on IndPenSim). A one-step method has no history to lose: it takes
 // the step size it had before the discontinuity, and L-stability lets it step over the fast
-// gas-liquid transients the new inputs excite (about 1-2 steps per interval). SUNDIALS has no
-// Rosenbrock method. Each step costs one Jacobian, one LU of (1/(h gamma)) I - J and six
-// right-hand sides; no Newton iteration, so nothing to converge.
+// gas-liquid transients the new inputs excite (about 1.3 steps per interval). SUNDIALS has no
+// Rosenbrock method. Each step costs one Jacobian, one LU of (1/(h gamma)) I - J and one
+// function evaluation and one solve per stage; no Newton iteration, so nothing to converge.
 //
 // Dense output for root location is the cubic Hermite interpolant on the step's end values and
 // derivatives (third order).
@@ -35,13 +36,14 @@ struct RosenbrockStats {
   long steps = 0, rejected = 0, rhs_evals = 0, jac_evals = 0, factorizations = 0;
 };
 
-class Rodas4 {
+class Rosenbrock {
  public:
+  enum class Method { kRodas3, kRodas4 };
   enum class Status { kOk, kStepTooSmall, kRhsFailed };
 
   // n states; relative tolerance and per-state absolute tolerances (the error weights are
   // atol_i + rtol max(|x_i| at the start, at the end of a step)).
-  Rodas4(int n, double rtol, std::vector<double> atol);
+  Rosenbrock(Method method, int n, double rtol, std::vector<double> atol);
 
   // (Re)starts at time t from the state x, which the integrator then advances in place (the
   // array must outlive the integration). The step size proposal is kept across restarts: after
@@ -60,14 +62,14 @@ class Rodas4 {
   double previous_time() const { return t_prev_; }
   double last_step() const { return h_last_; }
   const RosenbrockStats& stats() const { return stats_; }
-  // Weighted RMS norm of the error estimate of the last attempted step (1 = at tolerance), and
-  // the state with the largest weighted error: for failure messages.
+  // The state with the largest weighted error in the last attempted step (failure messages).
   int WorstState() const { return worst_; }
 
  private:
   double ErrorNorm(const double* err, const double* x0, const double* x1);
   double InitialStep(double t_stop);
 
+  Method method_;
   int n_;
   double rtol_;
   std::vector<double> atol_;
@@ -77,8 +79,8 @@ class Rodas4 {
   int worst_ = -1;
   RosenbrockStats stats_;
   // Work arrays: f at the step start, df/dt, the Jacobian, the matrix and its LU, the six stage
-  // vectors K, a stage state and RHS, the new state, the step's start state and end derivative.
-  std::vector<double> f0_, ft_, jac_, lu_, k_, stage_x_, stage_f_, x_new_, x_prev_, f_end_;
+  // vectors K, a stage state, its f and the stage's right-hand side, the new state, the step's start state and end derivative.
+  std::vector<double> f0_, ft_, jac_, lu_, k_, stage_x_, stage_f_, stage_rhs_, x_new_, x_prev_, f_end_;
   std::vector<int> perm_;
 };
 

@@ -50,8 +50,8 @@ struct Scenario {
   double rtol = 1e-6;
   double atol = 1e-8;  // default absolute tolerance, scaled per state by max(1, |x0|)... see docs
   int max_steps = 100000;
-  // Integrator: "bdf" (CVODES, variable order) or "rodas4" (Rosenbrock, one step; for sampled
-  // loops whose inputs change every interval; runs with sensitivities use CVODES regardless).
+  // Integrator: "bdf" (CVODES, variable order), "rodas3" or "rodas4" (Rosenbrock, one step; for
+  // sampled loops whose inputs change every interval; runs with sensitivities use CVODES).
   std::string method = "bdf";
   // The file has a `control:` block (closed-loop run; parsed by the control layer from `text`).
   bool has_control = false;

@@ -78,12 +78,12 @@ struct Simulator::Impl {
   std::vector<double> jac_cache;
   long jac_reused = 0, jac_cache_step = 0;  // cumulative step count when the cache was filled
   static constexpr long kJacMaxAgeSteps = 50;  // CVODES' own default Jacobian age limit
-  // RODAS4 instead of CVODES (solver.method rodas4 without sensitivities;
+  // A Rosenbrock method instead of CVODES (solver.method rodas3/rodas4, no sensitivities;
   // simulator_integrate.cc): the integrator, the model as it sees it, the root directions, root
   // values at the start and end of a step and in the search, and its counters already added to
   // result.stats.
   struct RosenbrockAdapter;
-  std::unique_ptr<Rodas4> ros;
+  std::unique_ptr<Rosenbrock> ros;
   std::unique_ptr<RosenbrockSystem> ros_system;
   bool rhs_uses_time = true;
   std::vector<int> root_dirs;

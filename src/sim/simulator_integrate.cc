@@ -1,5 +1,5 @@
-// The simulator's integrator behind one call: CVODES BDF (default) or the Rosenbrock method
-// RODAS4 (`solver: {method: rodas4}`, runs without sensitivities), with the same stop-time,
+// The simulator's integrator behind one call: CVODES BDF (default) or a Rosenbrock method
+// (`solver: {method: rodas3 | rodas4}`, runs without sensitivities), with the same stop-time,
 // root and failure semantics for the main loop and the stepping API.
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 namespace biotwin::sim {
 
-// The model's balances through the simulator's input handling, as RODAS4 sees them.
+// The model's balances through the simulator's input handling, as the Rosenbrock method sees them.
 struct Simulator::Impl::RosenbrockAdapter : public RosenbrockSystem {
   explicit RosenbrockAdapter(Simulator::Impl& s) : s_(s) {}
   bool Rhs(double t, const double* x, double* f) override {
@@ -37,7 +37,8 @@ struct Simulator::Impl::RosenbrockAdapter : public RosenbrockSystem {
 
 void Simulator::Impl::SetupRosenbrock() {
   std::vector<double> atol(N_VGetArrayPointer(abstol), N_VGetArrayPointer(abstol) + n);
-  ros = std::make_unique<Rodas4>(n, sc.rtol, std::move(atol));
+  const auto method = sc.method == "rodas3" ? Rosenbrock::Method::kRodas3 : Rosenbrock::Method::kRodas4;
+  ros = std::make_unique<Rosenbrock>(method, n, sc.rtol, std::move(atol));
   ros_system = std::make_unique<RosenbrockAdapter>(*this);
   rhs_uses_time = model->RhsDependsOnTime();
   root_dirs.assign(n_roots, 0);
@@ -84,10 +85,10 @@ int Simulator::Impl::IntegrateRosenbrock(double t_target, double* tret) {
       *tret = ros->t();
       return CV_TOO_MUCH_WORK;
     }
-    const Rodas4::Status st = ros->Step(*ros_system, t_target);
-    if (st != Rodas4::Status::kOk) {
+    const Rosenbrock::Status st = ros->Step(*ros_system, t_target);
+    if (st != Rosenbrock::Status::kOk) {
       *tret = ros->t();
-      return st == Rodas4::Status::kRhsFailed ? CV_RHSFUNC_FAIL : CV_ERR_FAILURE;
+      return st == Rosenbrock::Status::kRhsFailed ? CV_RHSFUNC_FAIL : CV_ERR_FAILURE;
     }
     if (n_roots == 0) continue;
     EvalRoots(ros->t(), x, g_end.data());

@@ -168,7 +168,7 @@ bool Simulator::Impl::Setup(std::string* error) {
     CVodeSensEEtolerances(cvode);
     CVodeSetSensErrCon(cvode, opt.sensitivity_error_control ? SUNTRUE : SUNFALSE);
   }
-  if (sc.method == "rodas4" && ns == 0) SetupRosenbrock();
+  if (sc.method != "bdf" && ns == 0) SetupRosenbrock();
   piece_time = sc.t_begin;
   return true;
 }
@@ -253,7 +253,7 @@ bool Simulator::Impl::FireTimed(double now, bool* changed, std::string* error) {
 }
 
 bool Simulator::Impl::HandleRoots(double t, bool* changed, std::string* error) {
-  if (ros == nullptr) {  // RODAS4 sets roots_found itself
+  if (ros == nullptr) {  // the Rosenbrock path sets roots_found itself
     roots_found.assign(n_roots, 0);
     CVodeGetRootInfo(cvode, roots_found.data());
   }

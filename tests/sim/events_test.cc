@@ -22,8 +22,8 @@ namespace {
 using model::LoadModelText;
 using ::testing::HasSubstr;
 
-// Every test runs with both integrators (solver.method): CVODES BDF and RODAS4 must fire the
-// same events at the same times.
+// Every test runs with each integrator (solver.method): CVODES BDF, RODAS3 and RODAS4 must fire
+// the same events at the same times.
 class Events : public ::testing::TestWithParam<const char*> {
  protected:
   SimResult Simulate(const std::string& model_yaml, const std::string& scenario_yaml) {
@@ -500,7 +500,7 @@ events:
   EXPECT_NEAR(r.states.back()[0], 2.0 * std::exp(-0.25 * (12.0 - ts)), 1e-7);
 }
 
-INSTANTIATE_TEST_SUITE_P(Integrators, Events, ::testing::Values("bdf", "rodas4"));
+INSTANTIATE_TEST_SUITE_P(Integrators, Events, ::testing::Values("bdf", "rodas3", "rodas4"));
 
 }  // namespace
 }  // namespace biotwin::sim

@@ -1,4 +1,4 @@
-// RODAS4 (src/sim/rosenbrock.h) on problems with known answers: the very stiff Prothero-Robinson
+// RODAS3 and RODAS4 (src/sim/rosenbrock.h) on problems with known answers: the very stiff Prothero-Robinson
 // equation (exact solution sin t, which only an L-stable method follows with large steps),
 // Robertson's chemical kinetics (Hairer and Wanner's reference values at t = 40 and conservation
 // of the total), a non-autonomous right-hand side (df/dt term), convergence as the tolerance
@@ -33,11 +33,14 @@ struct LambdaSystem : RosenbrockSystem {
   bool TimeDependent() override { return time_dependent; }
 };
 
+// Every integrator test runs with RODAS3 and RODAS4.
+class Methods : public ::testing::TestWithParam<Rosenbrock::Method> {};
+
 // Integrates to t_end with stops every `stop` (a sampled loop's intervals); false on failure.
-bool Integrate(Rodas4& r, RosenbrockSystem& sys, double t_end, double stop) {
+bool Integrate(Rosenbrock& r, RosenbrockSystem& sys, double t_end, double stop) {
   for (double target = stop; target <= t_end + 1e-12; target += stop) {
     while (r.t() < target) {
-      if (r.Step(sys, target) != Rodas4::Status::kOk) return false;
+      if (r.Step(sys, target) != Rosenbrock::Status::kOk) return false;
     }
   }
   return true;
@@ -46,7 +49,7 @@ bool Integrate(Rodas4& r, RosenbrockSystem& sys, double t_end, double stop) {
 // y' = lambda (y - sin t) + cos t, y(0) = 0: y = sin t for every lambda. With lambda = -1e6 an
 // explicit or merely A-stable method needs h ~ 1/|lambda| or oscillates; an L-stable one takes
 // steps set by sin t alone.
-TEST(Rodas4, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
+TEST_P(Methods, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
   const double lambda = -1e6;
   LambdaSystem sys;
   sys.time_dependent = true;
@@ -56,7 +59,7 @@ TEST(Rodas4, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
   };
   sys.jac = [&](double, const double*, double* j) { j[0] = lambda; };
   double y = 0.0;
-  Rodas4 r(1, 1e-6, {1e-9});
+  Rosenbrock r(GetParam(), 1, 1e-6, {1e-9});
   r.Restart(0.0, &y);
   ASSERT_TRUE(Integrate(r, sys, 10.0, 10.0));
   EXPECT_DOUBLE_EQ(r.t(), 10.0);
@@ -66,7 +69,7 @@ TEST(Rodas4, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
 
 // Robertson (Hairer and Wanner, Solving ODEs II, sec. IV.1): reference solution at t = 40
 // y1 = 0.7158270687, y2 = 9.185534764e-6, y3 = 0.2841637457; y1 + y2 + y3 = 1 throughout.
-TEST(Rodas4, RobertsonKineticsMatchTheReferenceAndConserveMass) {
+TEST_P(Methods, RobertsonKineticsMatchTheReferenceAndConserveMass) {
   LambdaSystem sys;
   sys.f = [](double, const double* y, double* f) {
     f[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
@@ -80,7 +83,7 @@ TEST(Rodas4, RobertsonKineticsMatchTheReferenceAndConserveMass) {
     j[6] = 1e4 * y[1]; j[7] = -1e4 * y[1]; j[8] = 0.0;
   };
   std::vector<double> y = {1.0, 0.0, 0.0};
-  Rodas4 r(3, 1e-7, {1e-10, 1e-14, 1e-10});
+  Rosenbrock r(GetParam(), 3, 1e-7, {1e-10, 1e-14, 1e-10});
   r.Restart(0.0, y.data());
   ASSERT_TRUE(Integrate(r, sys, 40.0, 40.0));
   EXPECT_NEAR(y[0], 0.7158270687, 1e-6);
@@ -91,7 +94,7 @@ TEST(Rodas4, RobertsonKineticsMatchTheReferenceAndConserveMass) {
 
 // x' = 3 t^2 (no state dependence): x = t^3 exactly. RODAS4 integrates cubics exactly only with
 // its df/dt term; without it the result is off by far more than the tolerance.
-TEST(Rodas4, NonAutonomousRightHandSideUsesTheTimeDerivative) {
+TEST_P(Methods, NonAutonomousRightHandSideUsesTheTimeDerivative) {
   for (bool with_ft : {true, false}) {
     LambdaSystem sys;
     sys.time_dependent = with_ft;
@@ -101,7 +104,7 @@ TEST(Rodas4, NonAutonomousRightHandSideUsesTheTimeDerivative) {
     };
     sys.jac = [](double, const double*, double* j) { j[0] = 0.0; };
     double x = 0.0;
-    Rodas4 r(1, 1e-3, {1e-3});
+    Rosenbrock r(GetParam(), 1, 1e-3, {1e-3});
     r.Restart(0.0, &x);
     ASSERT_TRUE(Integrate(r, sys, 2.0, 1.0));
     if (with_ft) {
@@ -114,7 +117,7 @@ TEST(Rodas4, NonAutonomousRightHandSideUsesTheTimeDerivative) {
 
 // y' = -y: the global error at t = 5 falls with the tolerance and stays within a few tolerances;
 // stops every 0.2 (a sampled loop) land exactly.
-TEST(Rodas4, ErrorFollowsTheToleranceAcrossStops) {
+TEST_P(Methods, ErrorFollowsTheToleranceAcrossStops) {
   double previous = 1.0;
   for (double rtol : {1e-4, 1e-6, 1e-8}) {
     LambdaSystem sys;
@@ -124,7 +127,7 @@ TEST(Rodas4, ErrorFollowsTheToleranceAcrossStops) {
     };
     sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
     double y = 1.0;
-    Rodas4 r(1, rtol, {rtol * 1e-3});
+    Rosenbrock r(GetParam(), 1, rtol, {rtol * 1e-3});
     r.Restart(0.0, &y);
     ASSERT_TRUE(Integrate(r, sys, 5.0, 0.2));
     EXPECT_NEAR(r.t(), 5.0, 1e-12);
@@ -137,7 +140,7 @@ TEST(Rodas4, ErrorFollowsTheToleranceAcrossStops) {
 
 // The Hermite interpolant on the last step is third-order accurate: within the step of
 // y' = -y it agrees with e^{-t} to about the local error.
-TEST(Rodas4, InterpolatesWithinTheLastStep) {
+TEST_P(Methods, InterpolatesWithinTheLastStep) {
   LambdaSystem sys;
   sys.f = [](double, const double* y, double* f) {
     f[0] = -y[0];
@@ -145,10 +148,10 @@ TEST(Rodas4, InterpolatesWithinTheLastStep) {
   };
   sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
   double y = 1.0;
-  Rodas4 r(1, 1e-8, {1e-12});
+  Rosenbrock r(GetParam(), 1, 1e-8, {1e-12});
   r.Restart(0.0, &y);
-  ASSERT_EQ(r.Step(sys, 1.0), Rodas4::Status::kOk);
-  ASSERT_EQ(r.Step(sys, 1.0), Rodas4::Status::kOk);
+  ASSERT_EQ(r.Step(sys, 1.0), Rosenbrock::Status::kOk);
+  ASSERT_EQ(r.Step(sys, 1.0), Rosenbrock::Status::kOk);
   const double t0 = r.previous_time(), t1 = r.t();
   ASSERT_LT(t0, t1);
   const double h = t1 - t0;
@@ -160,7 +163,7 @@ TEST(Rodas4, InterpolatesWithinTheLastStep) {
 }
 
 // A right-hand side that is never finite is a failure with the state untouched, not a result.
-TEST(Rodas4, ReportsFailuresAndLeavesTheStateUnchanged) {
+TEST_P(Methods, ReportsFailuresAndLeavesTheStateUnchanged) {
   LambdaSystem sys;
   sys.f = [](double t, const double* y, double* f) {
     f[0] = t > 0.5 ? std::nan("") : -y[0];
@@ -168,20 +171,26 @@ TEST(Rodas4, ReportsFailuresAndLeavesTheStateUnchanged) {
   };
   sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
   double y = 1.0;
-  Rodas4 r(1, 1e-6, {1e-9});
+  Rosenbrock r(GetParam(), 1, 1e-6, {1e-9});
   r.Restart(0.0, &y);
-  Rodas4::Status st = Rodas4::Status::kOk;
-  while (st == Rodas4::Status::kOk && r.t() < 1.0) st = r.Step(sys, 1.0);
-  EXPECT_NE(st, Rodas4::Status::kOk);
+  Rosenbrock::Status st = Rosenbrock::Status::kOk;
+  while (st == Rosenbrock::Status::kOk && r.t() < 1.0) st = r.Step(sys, 1.0);
+  EXPECT_NE(st, Rosenbrock::Status::kOk);
   EXPECT_LE(r.t(), 0.5 + 1e-9);
   EXPECT_NEAR(y, std::exp(-r.t()), 1e-6);
   EXPECT_GT(r.stats().rejected, 0);
 }
 
-// Through the simulator: `solver: {method: rodas4}` runs Monod batch growth to the same answer as
+INSTANTIATE_TEST_SUITE_P(Rosenbrock, Methods,
+                         ::testing::Values(Rosenbrock::Method::kRodas3, Rosenbrock::Method::kRodas4),
+                         [](const auto& info) {
+                           return std::string(info.param == Rosenbrock::Method::kRodas3 ? "Rodas3" : "Rodas4");
+                         });
+
+// Through the simulator: `solver: {method: rodas3 | rodas4}` runs Monod batch growth to the same answer as
 // BDF, with the model's Jacobian and the statistics of the Rosenbrock steps, and a wrong method
 // names the file, line and field.
-TEST(Rodas4, SimulatorRunsTheMethodTheScenarioNames) {
+TEST(RosenbrockSimulator, RunsTheMethodTheScenarioNames) {
   auto m = model::LoadModelText(R"yaml(biotwin: 1
 model: {name: monod}
 states:
@@ -201,8 +210,10 @@ balances:
     EXPECT_EQ(sc.method, method);
     return Simulator(m, sc).Run();
   };
-  SimResult bdf = run("bdf"), ros = run("rodas4");
+  SimResult bdf = run("bdf");
   ASSERT_TRUE(bdf.ok) << bdf.message;
+  for (const char* method : {"rodas3", "rodas4"}) {
+  SimResult ros = run(method);
   ASSERT_TRUE(ros.ok) << ros.message;
   ASSERT_EQ(bdf.time.size(), ros.time.size());
   for (size_t k = 0; k < bdf.time.size(); ++k) {
@@ -213,13 +224,14 @@ balances:
   EXPECT_EQ(ros.stats.newton_iters, 0);  // no Newton iteration: linearly implicit
   EXPECT_EQ(ros.stats.jac_evals, ros.stats.steps);
   EXPECT_GT(ros.stats.steps, 0);
+  }
   try {
     LoadScenarioText("until: 1 h\nsolver: {method: euler}\n", "scenario.yaml", m->info());
     ADD_FAILURE() << "no error";
   } catch (const model::ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("scenario.yaml:2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("solver.method"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("bdf or rodas4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bdf, rodas3 or rodas4"), std::string::npos) << e.what();
   }
 }
 
