@@ -51,13 +51,14 @@ nlohmann::json RunSummaryJson(const model::ModelInfo& info, const sim::Scenario&
     overrides[info.parameters[k].name] = {{"value", v}, {"unit", UnitText(info.parameters[k].unit)}};
   }
   j["scenario"]["parameter_overrides"] = overrides;
-  j["solver"] = {{"method", "CVODES BDF, Newton with exact (AD) Jacobian, dense LU"},
-                 {"rtol", scenario.rtol}, {"atol", scenario.atol}};
   const auto& s = result.stats;
+  j["solver"] = {{"method", sim::IntegratorDescription(s.method)}, {"name", s.method},
+                 {"rtol", scenario.rtol}, {"atol", scenario.atol}};
   j["statistics"] = {{"steps", s.steps}, {"rhs_evaluations", s.rhs_evals},
                      {"jacobian_evaluations", s.jac_evals}, {"newton_iterations", s.newton_iters},
                      {"newton_convergence_failures", s.newton_conv_fails},
                      {"error_test_failures", s.error_test_fails}, {"root_evaluations", s.root_evals},
+                     {"lu_factorisations", s.lin_setups},
                      {"reinitialisations", s.reinits}, {"events", s.events},
                      {"input_clips", s.input_clips},
                      {"last_step", {{"value", s.last_step}, {"unit", UnitText(info.time_unit)}}}};

@@ -21,6 +21,9 @@ struct Tableau {
   double alpha[6], gamma_sum[6], a[6][6], c[6][6], m[6], e[6];
   bool new_f[6];
   double error_order;  // order of the error estimate + 1 (step-size controller)
+  // W-method: the order holds with any matrix in place of J, so a Jacobian (and, at the same
+  // step size, its factorisation) can be kept across steps.
+  bool w_method;
 };
 
 // RODAS4: Hairer and Wanner's coefficients (their rodas.f, METH = 1). Stiffly accurate: the
@@ -46,6 +49,7 @@ constexpr Tableau kRodas4Tableau = {
     {0, 0, 0, 0, 0, 1.0},
     {true, true, true, true, true, true},
     4.0,
+    false,
 };
 
 // RODAS3 (Sandu, Verwer, Blom et al., Atmos. Environ. 31, 1997): 4 stages, order 3 with an
@@ -62,15 +66,85 @@ constexpr Tableau kRodas3Tableau = {
     {0, 0, 0, 1.0},
     {true, false, true, true},
     3.0,
+    false,
 };
+
+// A method given in the standard form of Hairer and Wanner (eq. IV.7.4): stage propagation a,
+// stage matrix Gamma (lower triangular, diagonal gamma), weights b and embedded weights b_hat.
+struct StandardForm {
+  int stages;
+  double a[4][4], g[4][4], b[4], b_hat[4];
+  double error_order;
+  bool w_method;
+};
+
+// The transformed form (eq. 7.4'): A = a Gamma^-1, C = diag(1/gamma) - Gamma^-1,
+// M = b Gamma^-1, E = (b - b_hat) Gamma^-1, alpha = row sums of a, gamma_i = row sums of Gamma.
+Tableau Transform(const StandardForm& f) {
+  Tableau t{};
+  const int s = f.stages;
+  t.stages = s;
+  t.gamma = f.g[0][0];
+  double inv[4][4] = {};  // Gamma^-1 (lower triangular), column by column by forward substitution
+  for (int j = 0; j < s; ++j) {
+    for (int i = j; i < s; ++i) {
+      double v = i == j ? 1.0 : 0.0;
+      for (int k = j; k < i; ++k) v -= f.g[i][k] * inv[k][j];
+      inv[i][j] = v / f.g[i][i];
+    }
+  }
+  for (int i = 0; i < s; ++i) {
+    for (int j = 0; j < s; ++j) {
+      t.alpha[i] += f.a[i][j];
+      t.gamma_sum[i] += f.g[i][j];
+      double aij = 0.0;
+      for (int k = 0; k < s; ++k) aij += f.a[i][k] * inv[k][j];
+      if (j < i) {
+        t.a[i][j] = aij;
+        t.c[i][j] = -inv[i][j];  // the diagonal of diag(1/gamma) - Gamma^-1 is zero
+      }
+      t.m[j] += f.b[i] * inv[i][j];
+      t.e[j] += (f.b[i] - f.b_hat[i]) * inv[i][j];
+    }
+    t.new_f[i] = true;
+  }
+  t.error_order = f.error_order;
+  t.w_method = f.w_method;
+  return t;
+}
+
+// ROS34PW2 (Rang and Angermann, BIT 45, 2005): a Rosenbrock-W method, 4 stages, order 3 with
+// an order-2 estimate, L-stable and stiffly accurate; four function evaluations per step.
+const Tableau kRos34pw2Tableau = Transform({
+    4,
+    {{0, 0, 0, 0},
+     {8.7173304301691801e-01, 0, 0, 0},
+     {8.4457060015369423e-01, -1.1299064236484185e-01, 0, 0},
+     {0, 0, 1.0, 0}},
+    {{4.3586652150845900e-01, 0, 0, 0},
+     {-8.7173304301691801e-01, 4.3586652150845900e-01, 0, 0},
+     {-9.0338057013044082e-01, 5.4180672388095326e-02, 4.3586652150845900e-01, 0},
+     {2.4212380706095346e-01, -1.2232505839045147e+00, 5.4526025533510214e-01, 4.3586652150845900e-01}},
+    {2.4212380706095346e-01, -1.2232505839045147e+00, 1.5452602553351020e+00, 4.3586652150845900e-01},
+    {3.7810903145819369e-01, -9.6042292212423178e-02, 5.0000000000000000e-01, 2.1793326075422950e-01},
+    3.0,
+    true,
+});
 
 // Step-size controller (Hairer and Wanner's defaults for RODAS).
 constexpr double kSafety = 0.9, kFacMin = 0.2, kFacMax = 6.0, kFacReject = 0.1;
 constexpr int kMaxRejections = 60;
 
 const Tableau& TableauOf(Rosenbrock::Method method) {
-  return method == Rosenbrock::Method::kRodas3 ? kRodas3Tableau : kRodas4Tableau;
+  switch (method) {
+    case Rosenbrock::Method::kRodas3: return kRodas3Tableau;
+    case Rosenbrock::Method::kRos34pw2: return kRos34pw2Tableau;
+    default: return kRodas4Tableau;
+  }
 }
+
+// W-method: a kept Jacobian is re-evaluated after this many steps, or when a step with it fails.
+constexpr int kMaxJacobianAge = 20;
 
 }  // namespace
 
@@ -140,8 +214,13 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
     if (!sys.Rhs(t_, x_, f0_.data())) return Status::kRhsFailed;
   }
   f_end_valid_ = false;
-  sys.Jacobian(t_, x_, jac_.data());
-  ++stats_.jac_evals;
+  auto evaluate_jacobian = [&] {
+    sys.Jacobian(t_, x_, jac_.data());
+    ++stats_.jac_evals;
+    jac_age_ = 0;
+    lu_h_ = 0.0;  // the factorisation is of the old matrix
+  };
+  if (!tab.w_method || jac_age_ < 0 || jac_age_ >= kMaxJacobianAge) evaluate_jacobian();
   const bool time_dependent = sys.TimeDependent();
   if (time_dependent) {
     const double dt = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1e-5, std::fabs(t_));
@@ -167,16 +246,20 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
       h = remaining / 2;
     }
     if (h < h_min) return Status::kStepTooSmall;
-    // G = I / (h gamma) - J, factorised.
-    const double diag = 1.0 / (h * tab.gamma);
-    for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
-    for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
-    ++stats_.factorizations;
-    if (DenseLuFactor(lu_.data(), perm_.data(), n) != 0) {
-      h_next_ = 0.5 * h;
-      rejected = true;
-      ++stats_.rejected;
-      continue;
+    // G = I / (h gamma) - J, factorised; a W-method keeps the factorisation while J and h stay.
+    if (!(lu_h_ > 0 && std::fabs(h - lu_h_) <= 1e-13 * lu_h_)) {
+      const double diag = 1.0 / (h * tab.gamma);
+      for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
+      for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
+      ++stats_.factorizations;
+      lu_h_ = 0.0;
+      if (DenseLuFactor(lu_.data(), perm_.data(), n) != 0) {
+        h_next_ = 0.5 * h;
+        rejected = true;
+        ++stats_.rejected;
+        continue;
+      }
+      lu_h_ = h;
     }
     bool rhs_ok = true;
     for (int s = 0; s < tab.stages && rhs_ok; ++s) {
@@ -221,6 +304,13 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
       }
       err = ErrorNorm(stage_x_.data(), x_, x_new_.data());
     }
+    if (!(err <= 1.0) && tab.w_method && jac_age_ > 0) {
+      // The kept Jacobian may be what failed: retry this step size with a fresh one first.
+      ++stats_.rejected;
+      evaluate_jacobian();
+      h_next_ = h_wanted;
+      continue;
+    }
     if (!std::isfinite(err)) {
       // A stage left the model's domain: retry much smaller.
       h_next_ = 0.25 * h;
@@ -237,6 +327,7 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
       t_ = last ? t_stop : t_ + h;
       h_last_ = h;
       ++stats_.steps;
+      ++jac_age_;
       double h_new = h * fac;
       if (rejected) h_new = std::min(h_new, h);
       // A step shortened to land on t_stop says nothing against the longer one wanted.

@@ -1,7 +1,11 @@
 // Rosenbrock (linearly implicit one-step) integrators for stiff models, both L-stable and
 // stiffly accurate with an embedded error estimate:
 // - RODAS3 (Sandu et al. 1997): 4 stages, order 3, three function evaluations per step;
-// - RODAS4 (Hairer and Wanner, Solving ODEs II, 2nd ed., 1996, sec. IV.7): 6 stages, order 4.
+// - RODAS4 (Hairer and Wanner, Solving ODEs II, 2nd ed., 1996, sec. IV.7): 6 stages, order 4;
+// - ROS34PW2 (Rang and Angermann 2005): a W-method, 4 stages, order 3 with any matrix in place
+//   of the Jacobian, so it keeps its Jacobian for up to 20 steps (a failed step gets a fresh one)
+//   and its LU while the step size stays: a sampled loop whose steps span whole intervals then
+//   costs four function evaluations and four solves per interval.
 //
 // Why next to CVODES: a sampled closed loop changes its held inputs every control interval, and
 // CVODES' BDF has to restart at order 1 with a small step after every such discontinuity (about
@@ -38,7 +42,7 @@ struct RosenbrockStats {
 
 class Rosenbrock {
  public:
-  enum class Method { kRodas3, kRodas4 };
+  enum class Method { kRodas3, kRodas4, kRos34pw2 };
   enum class Status { kOk, kStepTooSmall, kRhsFailed };
 
   // n states; relative tolerance and per-state absolute tolerances (the error weights are
@@ -76,6 +80,10 @@ class Rosenbrock {
   double t_ = 0.0, t_prev_ = 0.0, h_next_ = 0.0, h_last_ = 0.0;
   double* x_ = nullptr;
   bool f_end_valid_ = false;
+  // W-method: steps taken with the kept Jacobian (-1: none yet), and the step size its
+  // factorisation in lu_ is for (0: none).
+  int jac_age_ = -1;
+  double lu_h_ = 0.0;
   int worst_ = -1;
   RosenbrockStats stats_;
   // Work arrays: f at the step start, df/dt, the Jacobian, the matrix and its LU, the six stage

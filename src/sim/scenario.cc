@@ -242,8 +242,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file_name,
     r.Entries(so, "solver", {"rtol", "atol", "max_steps", "method"});
     if (so["method"]) {
       s.method = r.String(so["method"], "solver.method");
-      if (s.method != "bdf" && s.method != "rodas3" && s.method != "rodas4") {
-        r.Fail(so["method"], "solver.method", "must be bdf, rodas3 or rodas4");
+      if (s.method != "bdf" && s.method != "rodas3" && s.method != "rodas4" && s.method != "ros34pw2") {
+        r.Fail(so["method"], "solver.method", "must be bdf, rodas3, rodas4 or ros34pw2");
       }
     }
     if (so["rtol"]) s.rtol = r.Number(so["rtol"], "solver.rtol");

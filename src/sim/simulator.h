@@ -50,8 +50,9 @@ struct Scenario {
   double rtol = 1e-6;
   double atol = 1e-8;  // default absolute tolerance, scaled per state by max(1, |x0|)... see docs
   int max_steps = 100000;
-  // Integrator: "bdf" (CVODES, variable order), "rodas3" or "rodas4" (Rosenbrock, one step; for
-  // sampled loops whose inputs change every interval; runs with sensitivities use CVODES).
+  // Integrator: "bdf" (CVODES, variable order), "rodas3", "rodas4" or "ros34pw2" (Rosenbrock,
+  // one step; for sampled loops whose inputs change every interval; runs with sensitivities use
+  // CVODES).
   std::string method = "bdf";
   // The file has a `control:` block (closed-loop run; parsed by the control layer from `text`).
   bool has_control = false;
@@ -79,7 +80,11 @@ struct SolverStats {
        error_test_fails = 0, root_evals = 0, reinits = 0, events = 0, input_clips = 0,
        lin_setups = 0;  // Newton matrix set-ups (one LU factorisation each)
   double last_step = 0.0;
+  std::string method = "bdf";  // the integrator that ran (Scenario::method, or bdf with sensitivities)
 };
+
+// What `method` means, for run summaries: "CVODES BDF, Newton with exact (AD) Jacobian, dense LU".
+std::string IntegratorDescription(const std::string& method);
 
 struct SimResult {
   bool ok = false;

@@ -78,7 +78,7 @@ struct Simulator::Impl {
   std::vector<double> jac_cache;
   long jac_reused = 0, jac_cache_step = 0;  // cumulative step count when the cache was filled
   static constexpr long kJacMaxAgeSteps = 50;  // CVODES' own default Jacobian age limit
-  // A Rosenbrock method instead of CVODES (solver.method rodas3/rodas4, no sensitivities;
+  // A Rosenbrock method instead of CVODES (solver.method rodas3/rodas4/ros34pw2, no sensitivities;
   // simulator_integrate.cc): the integrator, the model as it sees it, the root directions, root
   // values at the start and end of a step and in the search, and its counters already added to
   // result.stats.

@@ -1,5 +1,5 @@
 // The simulator's integrator behind one call: CVODES BDF (default) or a Rosenbrock method
-// (`solver: {method: rodas3 | rodas4}`, runs without sensitivities), with the same stop-time,
+// (`solver: {method: rodas3 | rodas4 | ros34pw2}`, runs without sensitivities), with the same stop-time,
 // root and failure semantics for the main loop and the stepping API.
 #include <algorithm>
 #include <cmath>
@@ -35,9 +35,18 @@ struct Simulator::Impl::RosenbrockAdapter : public RosenbrockSystem {
   Simulator::Impl& s_;
 };
 
+std::string IntegratorDescription(const std::string& method) {
+  if (method == "rodas3") return "RODAS3 Rosenbrock, order 3, exact (AD) Jacobian every step, dense LU";
+  if (method == "rodas4") return "RODAS4 Rosenbrock, order 4, exact (AD) Jacobian every step, dense LU";
+  if (method == "ros34pw2") return "ROS34PW2 Rosenbrock-W, order 3, exact (AD) Jacobian kept up to 20 steps, dense LU";
+  return "CVODES BDF, Newton with exact (AD) Jacobian, dense LU";
+}
+
 void Simulator::Impl::SetupRosenbrock() {
   std::vector<double> atol(N_VGetArrayPointer(abstol), N_VGetArrayPointer(abstol) + n);
-  const auto method = sc.method == "rodas3" ? Rosenbrock::Method::kRodas3 : Rosenbrock::Method::kRodas4;
+  const auto method = sc.method == "rodas3"     ? Rosenbrock::Method::kRodas3
+                      : sc.method == "ros34pw2" ? Rosenbrock::Method::kRos34pw2
+                                                : Rosenbrock::Method::kRodas4;
   ros = std::make_unique<Rosenbrock>(method, n, sc.rtol, std::move(atol));
   ros_system = std::make_unique<RosenbrockAdapter>(*this);
   rhs_uses_time = model->RhsDependsOnTime();

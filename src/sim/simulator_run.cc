@@ -203,6 +203,7 @@ void Simulator::Impl::Record(double t) {
 }
 
 void Simulator::Impl::AddCounters(SolverStats* s) const {
+  s->method = ros != nullptr ? sc.method : "bdf";
   if (ros != nullptr) {
     const RosenbrockStats& r = ros->stats();
     s->steps += r.steps - ros_counted.steps;

@@ -22,7 +22,7 @@ namespace {
 using model::LoadModelText;
 using ::testing::HasSubstr;
 
-// Every test runs with each integrator (solver.method): CVODES BDF, RODAS3 and RODAS4 must fire
+// Every test runs with each integrator (solver.method): CVODES BDF and the Rosenbrock methods must fire
 // the same events at the same times.
 class Events : public ::testing::TestWithParam<const char*> {
  protected:
@@ -500,7 +500,7 @@ events:
   EXPECT_NEAR(r.states.back()[0], 2.0 * std::exp(-0.25 * (12.0 - ts)), 1e-7);
 }
 
-INSTANTIATE_TEST_SUITE_P(Integrators, Events, ::testing::Values("bdf", "rodas3", "rodas4"));
+INSTANTIATE_TEST_SUITE_P(Integrators, Events, ::testing::Values("bdf", "rodas3", "rodas4", "ros34pw2"));
 
 }  // namespace
 }  // namespace biotwin::sim

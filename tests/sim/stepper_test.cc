@@ -27,7 +27,7 @@ balances:
   y: "u - k*y"
 )yaml";
 
-// Each integrator (solver.method): CVODES BDF, RODAS3 and RODAS4.
+// Each integrator (solver.method): CVODES BDF and the Rosenbrock methods.
 class Stepper : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Stepper, MatchesAWholeRunThroughTheSamePiecewiseConstantInput) {
@@ -99,7 +99,7 @@ TEST_P(Stepper, ReinitialisesOnlyAfterAChange) {
   EXPECT_NE(error.find("not after"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Integrators, Stepper, ::testing::Values("bdf", "rodas3", "rodas4"));
+INSTANTIATE_TEST_SUITE_P(Integrators, Stepper, ::testing::Values("bdf", "rodas3", "rodas4", "ros34pw2"));
 
 }  // namespace
 }  // namespace biotwin::sim
