@@ -164,7 +164,8 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
       const size_t col_j = static_cast<size_t>(j) * n;
       for (size_t r = 0; r < l_rows.size(); ++r) {
         pat[l_rows[r] + col_j] = 1;
-        updates_.push_back({static_cast<int>(l_rows[r] + col_j), static_cast<int>(r), static_cast<int>(k + col_j)});
+        updates_.push_back({static_cast<int>(l_rows[r] + col_j), static_cast<int>(steps_.back().l_begin + r),
+                            static_cast<int>(k + col_j)});
       }
     }
   }
@@ -173,13 +174,13 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
   // Triangular-solve operations w[target] -= a[value] w[source], in dependency order.
   for (int k = 0; k < n; ++k) {
     for (int i = k + 1; i < n; ++i) {
-      if (pat[i + static_cast<size_t>(k) * n]) forward_.push_back({perm_[i], static_cast<int>(i + static_cast<size_t>(k) * n), perm_[k]});
+      if (pat[i + static_cast<size_t>(k) * n]) forward_.push_back({(perm_[i]), (perm_[k])});  // l_entries_ order
     }
   }
   for (int k = n - 1; k >= 0; --k) {
     for (int i = 0; i < k; ++i) {
       if (!pat[i + static_cast<size_t>(k) * n]) continue;
-      backward_.push_back({perm_[i], static_cast<int>(i + static_cast<size_t>(k) * n), perm_[k]});
+      backward_.push_back({(perm_[i]), (perm_[k])});
       u_scale_.push_back({static_cast<int>(i + static_cast<size_t>(k) * n), k});
     }
   }
@@ -191,7 +192,8 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
   inv_diag_.assign(n, 0.0);
   row_scale_.assign(n, 0.0);
   col_scale_.assign(n, 0.0);
-  l_buf_.assign(n, 0.0);
+  l_val_.assign(l_entries_.size(), 0.0);
+  u_val_.assign(u_scale_.size(), 0.0);
   inv_diag_orig_.assign(n, 0.0);
 }
 
@@ -230,7 +232,7 @@ bool SparseLu::Factor(double c, const double* jac) {
 
   // Right-looking elimination over the active steps; each step scales its column of L (checking
   // the pivot against it) and applies its flat list of rank-1 updates.
-  double* l = l_buf_.data();
+  double* l = l_val_.data();
   double min_ratio = 1.0;
   const int num_steps = static_cast<int>(steps_.size()) - 1;
   for (int s = 0; s < num_steps; ++s) {
@@ -245,7 +247,7 @@ bool SparseLu::Factor(double c, const double* jac) {
       const LEntry e = l_entries_[r];
       const double v = a[e.pos];
       col_max = std::max(col_max, std::fabs(v) * scale[e.row]);
-      a[e.pos] = l[r - l_begin] = v * inv;
+      l[r] = v * inv;  // a_ does not need it: later steps read L from l_val_
     }
     // Written so that NaN fails: a NaN pivot makes every comparison false.
     if (!(scaled_pivot > 0.0 && col_max <= DBL_MAX && scaled_pivot >= kPivotTolerance * col_max)) {
@@ -272,7 +274,9 @@ bool SparseLu::Factor(double c, const double* jac) {
     return false;
   }
   // U above the diagonal divided by its column's pivot, for the backward solve.
-  for (const UScale& us : u_scale_) a[us.pos] *= inv_diag_[us.col];
+  double* u = u_val_.data();
+  const int nu = static_cast<int>(u_scale_.size());
+  for (int q = 0; q < nu; ++q) u[q] = a[u_scale_[q].pos] * inv_diag_[u_scale_[q].col];
   min_pivot_ratio_ = min_ratio;
   return true;
 }
@@ -281,10 +285,13 @@ bool SparseLu::Factor(double c, const double* jac) {
 // U D^-1 (D = diag(U)); x = D^-1 x. The permutation lives in the operations' indices.
 void SparseLu::Solve(const double* b, double* x) const {
   const int n = n_;
-  const double* a = a_.data();
   if (x != b) std::copy(b, b + n, x);
-  for (const SolveOp& op : forward_) x[op.target] -= a[op.value] * x[op.source];
-  for (const SolveOp& op : backward_) x[op.target] -= a[op.value] * x[op.source];
+  const double* l = l_val_.data();
+  const int nl = static_cast<int>(forward_.size());
+  for (int q = 0; q < nl; ++q) x[forward_[q].target] -= l[q] * x[forward_[q].source];
+  const double* u = u_val_.data();
+  const int nu = static_cast<int>(backward_.size());
+  for (int q = 0; q < nu; ++q) x[backward_[q].target] -= u[q] * x[backward_[q].source];
   const double* inv = inv_diag_orig_.data();
   for (int i = 0; i < n; ++i) x[i] *= inv[i];
 }

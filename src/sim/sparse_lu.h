@@ -94,15 +94,17 @@ class SparseLu {
   struct LEntry {
     int pos, row;  // dense position in a_, permuted row
   };
-  // a_[target] -= l_buf_[l] * a_[u]
+  // a_[target] -= l_val_[l] * a_[u]
   struct Update {
     int target, l, u;
   };
-  // x[target] -= a_[value] * x[source], target and source in the original indexing.
+  // Solve step q: x[target] -= value[q] * x[source] (original indexing), value = l_val_ forward,
+  // u_val_ backward.
   struct SolveOp {
-    int target, value, source;
+    int target, source;
   };
-  // After elimination: a_[pos] *= inv_diag_[col] for U above the diagonal.
+  // After elimination: u_val_[q] = a_[pos] * inv_diag_[col], U above the diagonal in backward_
+  // order.
   struct UScale {
     int pos, col;
   };
@@ -112,7 +114,8 @@ class SparseLu {
   std::vector<Update> updates_;
   std::vector<SolveOp> forward_, backward_;
   std::vector<double> inv_diag_orig_;  // 1 / pivot, by original index
-  std::vector<double> l_buf_;  // scaled column of L during Factor
+  std::vector<double> l_val_;  // L below the diagonal in l_entries_ (= forward_) order
+  std::vector<double> u_val_;
 };
 
 }  // namespace biotwin::sim
