@@ -174,13 +174,13 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
   // Triangular-solve operations w[target] -= a[value] w[source], in dependency order.
   for (int k = 0; k < n; ++k) {
     for (int i = k + 1; i < n; ++i) {
-      if (pat[i + static_cast<size_t>(k) * n]) forward_.push_back({(perm_[i]), (perm_[k])});  // l_entries_ order
+      if (pat[i + static_cast<size_t>(k) * n]) forward_.push_back({perm_[i], perm_[k]});  // l_entries_ order
     }
   }
   for (int k = n - 1; k >= 0; --k) {
     for (int i = 0; i < k; ++i) {
       if (!pat[i + static_cast<size_t>(k) * n]) continue;
-      backward_.push_back({(perm_[i]), (perm_[k])});
+      backward_.push_back({perm_[i], perm_[k]});
       u_scale_.push_back({static_cast<int>(i + static_cast<size_t>(k) * n), k});
     }
   }
@@ -218,7 +218,10 @@ bool SparseLu::Factor(double c, const double* jac) {
     a[k + static_cast<size_t>(k) * n] = d;
     col_scale[k] = std::max(col_scale[k], std::fabs(d));
   }
-  if (!finite) return false;
+  if (!finite) {
+    min_pivot_ratio_ = 0.0;
+    return false;
+  }
   for (int q : zero_) a[q] = 0.0;
   // Scales for the pivot test (see the header): columns first, then rows of the column-scaled M.
   for (int k = 0; k < n; ++k) {
