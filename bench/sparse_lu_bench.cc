@@ -120,14 +120,18 @@ BENCHMARK(BM_DenseSolve)->Arg(20)->Arg(200);
 BENCHMARK(BM_SparseSolve)->Arg(20)->Arg(200);
 
 // Passes every run to the reporter the command line asked for and keeps the mean ns per
-// iteration by benchmark name, for the ratios.
+// iteration by benchmark name (the median over repetitions if any), for the ratios.
 template <typename Base>
 class Capture : public Base {
  public:
   void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override {
+    // One run per benchmark, or with --benchmark_repetitions its median.
     for (const auto& r : runs) {
-      if (!r.error_occurred && r.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration) {
-        ns_[r.benchmark_name()] = r.GetAdjustedRealTime();  // in the run's time unit (ns)
+      if (r.error_occurred) continue;
+      if (r.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration) {
+        ns_.emplace(r.run_name.str(), r.GetAdjustedRealTime());  // ns, the default unit
+      } else if (r.aggregate_name == "median") {
+        ns_[r.run_name.str()] = r.GetAdjustedRealTime();
       }
     }
     Base::ReportRuns(runs);
