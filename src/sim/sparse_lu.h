@@ -35,10 +35,10 @@ class SparseLu {
   // to a largest magnitude of 1, then R every row of M C. The elimination itself runs on the
   // unscaled M (diagonal-pivot LU commutes with diagonal scaling); the scaling only makes the
   // test independent of the states' units. Without it the test is meaningless for process
-  // models: IndPenSim's [H+] is ~3e-7 mol/L, so column H of M holds entries ~1e9 times c (the heat
-  // integral's row), and the unscaled test refuses every c in [5, 1e4] 1/h (ratios 1e-9 to 1e-6);
-  // row scaling alone still refuses c <= 50 1/h. Factorised without the test, all of these
-  // matrices agree with the dense LU to 1e-12.
+  // models: IndPenSim's [H+] is ~3e-7 mol/L, so column H of M holds an entry of ~8e9 (the heat
+  // integral's row) against a diagonal of c, and the unscaled test refuses every c in [5, 1e4] 1/h
+  // (ratios 1e-9 to 1e-6); row scaling alone still refuses c <= 50 1/h. Factorised without any
+  // test (minimum-degree order) these matrices agree with the dense LU to 2e-12 relative.
   //
   // 0.1 bounds every multiplier of the equilibrated L by 10, as UMFPACK's default threshold
   // (0.1). KLU's 0.001 (multipliers up to 1000) suits a code that has no other choice; here a
