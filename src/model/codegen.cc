@@ -154,7 +154,9 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
   };
   const std::vector<char> live = LiveNodes(tape);
   std::string src;
-  Put(src, "void ", name, "(const double* __restrict v, double* __restrict jx, double* __restrict jp) {\n");
+  Put(src, "void ", name,
+      "(const double* __restrict v, double* __restrict jx, double* __restrict jp, double* __restrict f, "
+      "double* __restrict jt) {\n");
   src += "  using namespace biotwin::model::ops;\n  using biotwin::model::TapeOp;\n";
   // Forward sweep: values and local partials.
   for (int i = 0; i < size; ++i) {
@@ -175,6 +177,12 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
         in.b >= 0 ? Node(in.b) : std::string("0.0"), ", ", in.c >= 0 ? Node(in.c) : std::string("0.0"), ", ",
         DoubleLiteral(in.k), ", ", da, ", ", db, ", ", dc, ");\n");
   }
+  src += "  if (f != nullptr) {\n";
+  for (int o = 0; o < tape.num_outputs(); ++o) {
+    Put(src, "    f[", std::to_string(o), "] = ", Node(tape.output_node(o)), ";\n");
+  }
+  src += "  }\n";
+  const int time_var = parameter_offset + parameters;
   // One reverse sweep per output (TapeGradient's order and zero-adjoint skips).
   for (int o = 0; o < tape.num_outputs(); ++o) {
     const std::vector<int>& cone = tape.OutputNodes(o);  // ascending, as TapeGradient walks it
@@ -240,6 +248,7 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
       }
       src += "    }\n";
     }
+    Put(src, "    if (jt != nullptr) jt[", std::to_string(o), "] = ", entry(time_var), ";\n");
     src += "  }\n";
   }
   src += "}\n";

@@ -21,10 +21,11 @@ std::string TapeFingerprint(const Tape& tape);
 // output of `tape` to out[0..num_outputs()).
 std::string TapeFunctionSource(const Tape& tape, const std::string& name);
 
-// C++ source of `void <name>(const double* v, double* jx, double* jp)`: the Jacobians of the
-// tape's outputs (one per state) with respect to the variables [0, states) into jx (column
-// major, states x states) and [parameter_offset, parameter_offset + parameters) into jp when not
-// null. A forward sweep with local partials and one reverse sweep per output over its cone, in
+// C++ source of `void <name>(const double* v, double* jx, double* jp, double* f, double* jt)`:
+// the Jacobians of the tape's outputs (one per state) with respect to the variables [0, states)
+// into jx (column major, states x states) and [parameter_offset, parameter_offset + parameters)
+// into jp when not null; the outputs' values into f and their derivatives with respect to
+// variable parameter_offset + parameters (the time) into jt when not null. A forward sweep with local partials and one reverse sweep per output over its cone, in
 // the interpreter's order (TapeForward / TapeGradient), so the numbers are the same.
 std::string TapeJacobianSource(const Tape& tape, const std::string& name, int states, int parameter_offset,
                                int parameters);

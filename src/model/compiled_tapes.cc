@@ -55,7 +55,7 @@ bool RegisterCompiledTape(const char* fingerprint, CompiledTapeFn fn) {
 CompiledTapeFn FindCompiledTape(const std::string& fingerprint) { return Find(&Registry::functions, fingerprint); }
 
 std::string JacobianKey(const std::string& fingerprint, int states, int parameter_offset, int parameters) {
-  return fingerprint + "/jacobian/" + std::to_string(states) + "/" + std::to_string(parameter_offset) + "/" +
+  return fingerprint + "/jacobian-f-t/" + std::to_string(states) + "/" + std::to_string(parameter_offset) + "/" +
          std::to_string(parameters);
 }
 

@@ -16,8 +16,10 @@ namespace biotwin::model {
 using CompiledTapeFn = void (*)(const double* vars, double* out);
 
 // Writes the Jacobians of a model's balances at vars: jx (n x n) and, when not null, jp (n x
-// parameters), column major, exactly as FileModel::Jacobians from the tape.
-using CompiledJacobianFn = void (*)(const double* vars, double* jx, double* jp);
+// parameters), column major, exactly as FileModel::Jacobians from the tape; when not null also
+// the balances themselves into f (n; the forward sweep computes them anyway) and their
+// derivatives with respect to the time variable into jt (n).
+using CompiledJacobianFn = void (*)(const double* vars, double* jx, double* jp, double* f, double* jt);
 
 // Key of a compiled balance Jacobian: the tape's fingerprint and the variable layout it writes.
 std::string JacobianKey(const std::string& fingerprint, int states, int parameter_offset, int parameters);

@@ -33,6 +33,17 @@ FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tape
   if (tapes_.outputs.num_outputs() > 0) outputs_fn_ = FindCompiledTape(TapeFingerprint(tapes_.outputs));
 }
 
+// From the balances' dependency cones: balance i depends on state j only if j is in its cone.
+std::vector<std::pair<int, int>> FileModel::JacobianPattern() const {
+  std::vector<std::pair<int, int>> pattern;
+  for (int i = 0; i < tapes_.rhs.num_outputs(); ++i) {
+    for (int v : tapes_.rhs.OutputVars(i)) {
+      if (v < num_states()) pattern.emplace_back(i, v);
+    }
+  }
+  return pattern;
+}
+
 std::unique_ptr<ModelWorkspace> FileModel::NewWorkspace() const {
   auto ws = std::make_unique<FileModelWorkspace>();
   ws->rhs.Resize(tapes_.rhs);
@@ -69,7 +80,7 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
   const int n = num_states(), np = num_parameters(), po = parameter_offset();
   Pack(at, ws.vars.data());
   if (jacobian_fn_ != nullptr && jx != nullptr) {
-    jacobian_fn_(ws.vars.data(), jx, jp);
+    jacobian_fn_(ws.vars.data(), jx, jp, nullptr, nullptr);
     return;
   }
   TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
@@ -82,6 +93,25 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
       for (int k = 0; k < np; ++k) jp[i + k * n] = ws.grad[po + k];
     }
   }
+}
+
+bool FileModel::RhsAndJacobian(const EvalPoint& at, double* xdot, double* jx, double* jt,
+                               ModelWorkspace& base) const {
+  auto& ws = static_cast<FileModelWorkspace&>(base);
+  const int n = num_states();
+  Pack(at, ws.vars.data());
+  if (jacobian_fn_ != nullptr) {
+    jacobian_fn_(ws.vars.data(), jx, nullptr, xdot, jt);
+    return true;
+  }
+  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  for (int i = 0; i < n; ++i) {
+    xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
+    TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
+    for (int j = 0; j < n; ++j) jx[i + j * n] = ws.grad[j];
+    if (jt != nullptr) jt[i] = ws.grad[time_index()];
+  }
+  return true;
 }
 
 void FileModel::Outputs(const EvalPoint& at, double* y, ModelWorkspace& base) const {

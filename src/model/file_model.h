@@ -24,7 +24,9 @@ class FileModel : public Model {
   void Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& ws) const override;
   void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const override;
   void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const override;
+  bool RhsAndJacobian(const EvalPoint& at, double* xdot, double* jx, double* jt, ModelWorkspace& ws) const override;
   bool RhsDependsOnTime() const override { return rhs_uses_time_; }
+  std::vector<std::pair<int, int>> JacobianPattern() const override;
   int num_roots() const override { return tapes_.roots.num_outputs(); }
   void Roots(const EvalPoint& at, double* g, ModelWorkspace& ws) const override;
   bool RootGradients(const EvalPoint& at, double* gx, double* gp, double* gt,

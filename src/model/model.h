@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/units.h"
@@ -186,10 +187,22 @@ class Model {
   // Exact Jacobians: jx = d(xdot)/dx (n x n), jp = d(xdot)/dp (n x np), both column-major
   // (entry (i, j) at [i + j * n]). Either pointer may be null.
   virtual void Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const = 0;
+  // Structural non-zeros (row i, column j) of d(xdot)/dx: entries outside are zero at every
+  // point. Empty when unknown (treat the Jacobian as dense).
+  virtual std::vector<std::pair<int, int>> JacobianPattern() const { return {}; }
   // Whether the balances depend on the time argument itself (not only through the states,
   // inputs and parameters). Integrators that need df/dt skip it when false; the default is the
   // safe answer.
   virtual bool RhsDependsOnTime() const { return true; }
+  // The balances, jx = d(xdot)/dx and, when `jt` is not null, d(xdot)/dt at one point: one
+  // evaluation where the model can share the work (integrators need all three at a step's start).
+  // Returns false when it did not fill jt (the caller differences); the default evaluates Rhs
+  // and Jacobians separately.
+  virtual bool RhsAndJacobian(const EvalPoint& at, double* xdot, double* jx, double* jt, ModelWorkspace& ws) const {
+    Rhs(at, xdot, ws);
+    Jacobians(at, jx, nullptr, ws);
+    return false;
+  }
   // Named outputs in their declared units.
   virtual void Outputs(const EvalPoint& at, double* y, ModelWorkspace& ws) const = 0;
   // Root functions of state-triggered events (EventInfo::root indexes them).
