@@ -75,8 +75,10 @@ constexpr double kLn10 = 2.302585092994045684;
     }
     case TapeOp::kNeg: da = -1.0; return Neg(a);
     case TapeOp::kPow: {
+      // d(a^b)/da = b a^(b-1) = b (a^b / a) for a > 0: one pow() instead of two (pow dominates the
+      // cost of a Jacobian of a model with correlation exponents).
       const double v = Pow(a, b);
-      da = b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
+      da = b == 0.0 ? 0.0 : (a > 0.0 && std::isfinite(v) ? b * (v / a) : b * std::pow(a, b - 1.0));
       if (a > 0.0) {
         db = v * std::log(a);
       } else {
@@ -84,9 +86,20 @@ constexpr double kLn10 = 2.302585092994045684;
       }
       return v;
     }
-    case TapeOp::kPowK:
-      da = k == 0.0 ? 0.0 : (k == 2.0 ? 2.0 * a : k * PowK(a, k - 1.0));
-      return PowK(a, k);
+    case TapeOp::kPowK: {
+      const double v = PowK(a, k);
+      const double km1 = k - 1.0;
+      if (k == 0.0) {
+        da = 0.0;
+      } else if (k == 2.0) {
+        da = 2.0 * a;
+      } else if (km1 == 2.0 || km1 == 3.0 || km1 == -1.0 || km1 == 0.5 || !(a > 0.0) || !std::isfinite(v)) {
+        da = k * PowK(a, km1);  // a whole small power, or outside a > 0
+      } else {
+        da = k * (v / a);  // as for kPow: no second pow()
+      }
+      return v;
+    }
     case TapeOp::kExp: {
       const double v = Exp(a);
       da = v;
