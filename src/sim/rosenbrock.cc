@@ -165,6 +165,14 @@ Rosenbrock::Rosenbrock(Method method, int n, double rtol, std::vector<double> at
   perm_.resize(n);
 }
 
+void Rosenbrock::UseSparsity(const std::vector<std::pair<int, int>>& pattern) {
+  sparse_.reset();
+  if (pattern.empty()) return;
+  auto lu = std::make_unique<SparseLu>(n_, pattern);
+  const double dense_flops = static_cast<double>(n_) * n_ * n_ / 3.0;
+  if (3.0 * static_cast<double>(lu->flops_factor()) < dense_flops) sparse_ = std::move(lu);
+}
+
 void Rosenbrock::Restart(double t, double* x) {
   t_ = t_prev_ = t;
   x_ = x;
@@ -206,23 +214,29 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
   const int n = n_;
   const size_t nn = static_cast<size_t>(n) * n;
   const Tableau& tab = TableauOf(method_);
-  // Derivatives at the start of the step (reused by every attempt).
-  if (f_end_valid_ && t_prev_ != t_) {
+  // Derivatives at the start of the step (reused by every attempt): f, the Jacobian (every step,
+  // or when a W-method's kept one is too old) and df/dt where f depends on t.
+  const bool time_dependent = sys.TimeDependent();
+  bool have_ft = false;
+  auto evaluate_jacobian = [&] {
+    ++stats_.jac_evals;
+    if (!sys.RhsAndJacobian(t_, x_, f0_.data(), jac_.data(), time_dependent ? ft_.data() : nullptr, &have_ft)) {
+      return false;
+    }
+    jac_age_ = 0;
+    lu_h_ = 0.0;  // the factorisation is of the old matrix
+    return true;
+  };
+  if (!tab.w_method || jac_age_ < 0 || jac_age_ >= kMaxJacobianAge) {
+    if (!evaluate_jacobian()) return Status::kRhsFailed;
+  } else if (f_end_valid_ && t_prev_ != t_) {
     std::copy_n(f_end_.data(), n, f0_.data());  // evaluated at this point by Interpolate
   } else {
     ++stats_.rhs_evals;
     if (!sys.Rhs(t_, x_, f0_.data())) return Status::kRhsFailed;
   }
   f_end_valid_ = false;
-  auto evaluate_jacobian = [&] {
-    sys.Jacobian(t_, x_, jac_.data());
-    ++stats_.jac_evals;
-    jac_age_ = 0;
-    lu_h_ = 0.0;  // the factorisation is of the old matrix
-  };
-  if (!tab.w_method || jac_age_ < 0 || jac_age_ >= kMaxJacobianAge) evaluate_jacobian();
-  const bool time_dependent = sys.TimeDependent();
-  if (time_dependent) {
+  if (time_dependent && !have_ft) {
     const double dt = std::sqrt(std::numeric_limits<double>::epsilon()) * std::max(1e-5, std::fabs(t_));
     ++stats_.rhs_evals;
     if (!sys.Rhs(t_ + dt, x_, ft_.data())) return Status::kRhsFailed;
@@ -249,15 +263,19 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
     // G = I / (h gamma) - J, factorised; a W-method keeps the factorisation while J and h stay.
     if (!(lu_h_ > 0 && std::fabs(h - lu_h_) <= 1e-13 * lu_h_)) {
       const double diag = 1.0 / (h * tab.gamma);
-      for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
-      for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
       ++stats_.factorizations;
       lu_h_ = 0.0;
-      if (DenseLuFactor(lu_.data(), perm_.data(), n) != 0) {
-        h_next_ = 0.5 * h;
-        rejected = true;
-        ++stats_.rejected;
-        continue;
+      lu_is_sparse_ = sparse_ != nullptr && sparse_->Factor(diag, jac_.data());
+      if (sparse_ != nullptr && !lu_is_sparse_) ++stats_.sparse_refusals;
+      if (!lu_is_sparse_) {
+        for (size_t i = 0; i < nn; ++i) lu_[i] = -jac_[i];
+        for (int i = 0; i < n; ++i) lu_[static_cast<size_t>(i) * n + i] += diag;
+        if (DenseLuFactor(lu_.data(), perm_.data(), n) != 0) {
+          h_next_ = 0.5 * h;
+          rejected = true;
+          ++stats_.rejected;
+          continue;
+        }
       }
       lu_h_ = h;
     }
@@ -287,7 +305,12 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
         const double hg = h * tab.gamma_sum[s];
         for (int i = 0; i < n; ++i) stage_rhs_[i] += hg * ft_[i];
       }
-      DenseLuSolve(lu_.data(), perm_.data(), n, stage_rhs_.data(), &k_[static_cast<size_t>(s) * n]);
+      double* ks = &k_[static_cast<size_t>(s) * n];
+      if (lu_is_sparse_) {
+        sparse_->Solve(stage_rhs_.data(), ks);
+      } else {
+        DenseLuSolve(lu_.data(), perm_.data(), n, stage_rhs_.data(), ks);
+      }
     }
     double err = std::numeric_limits<double>::infinity();
     if (rhs_ok) {
@@ -307,7 +330,7 @@ Rosenbrock::Status Rosenbrock::Step(RosenbrockSystem& sys, double t_stop) {
     if (!(err <= 1.0) && tab.w_method && jac_age_ > 0) {
       // The kept Jacobian may be what failed: retry this step size with a fresh one first.
       ++stats_.rejected;
-      evaluate_jacobian();
+      if (!evaluate_jacobian()) return Status::kRhsFailed;
       h_next_ = h_wanted;
       continue;
     }

@@ -20,7 +20,11 @@
 #ifndef BIOTWIN_SIM_ROSENBROCK_H_
 #define BIOTWIN_SIM_ROSENBROCK_H_
 
+#include <memory>
+#include <utility>
 #include <vector>
+
+#include "sim/sparse_lu.h"
 
 namespace biotwin::sim {
 
@@ -30,14 +34,17 @@ class RosenbrockSystem {
   virtual ~RosenbrockSystem() = default;
   // f(t, x); false when it is not finite (the step is retried with a smaller size).
   virtual bool Rhs(double t, const double* x, double* f) = 0;
-  // df/dx at (t, x), column major n x n (entry (i, j) at [i + j n]).
-  virtual void Jacobian(double t, const double* x, double* jac) = 0;
+  // f(t, x) into f, df/dx into jac (column major n x n, entry (i, j) at [i + j n]) and, when jt
+  // is not null and the system can, df/dt into jt (*have_jt says whether it did; otherwise the
+  // integrator differences f in t). False when f is not finite.
+  virtual bool RhsAndJacobian(double t, const double* x, double* f, double* jac, double* jt, bool* have_jt) = 0;
   // Whether f depends on t explicitly (then df/dt is differenced once per step).
   virtual bool TimeDependent() = 0;
 };
 
 struct RosenbrockStats {
   long steps = 0, rejected = 0, rhs_evals = 0, jac_evals = 0, factorizations = 0;
+  long sparse_refusals = 0;  // matrices the sparse LU refused (factorised densely instead)
 };
 
 class Rosenbrock {
@@ -48,6 +55,12 @@ class Rosenbrock {
   // n states; relative tolerance and per-state absolute tolerances (the error weights are
   // atol_i + rtol max(|x_i| at the start, at the end of a step)).
   Rosenbrock(Method method, int n, double rtol, std::vector<double> atol);
+
+  // Factorises with a sparse LU in a fixed pivot order (sparse_lu.h) when the Jacobian's
+  // structural non-zeros make that at least 3x fewer operations than the dense LU; a matrix
+  // it refuses (a small pivot) falls back to the dense partial-pivoting LU. Empty: dense.
+  void UseSparsity(const std::vector<std::pair<int, int>>& pattern);
+  bool sparse() const { return sparse_ != nullptr; }
 
   // (Re)starts at time t from the state x, which the integrator then advances in place (the
   // array must outlive the integration). The step size proposal is kept across restarts: after
@@ -90,6 +103,8 @@ class Rosenbrock {
   // vectors K, a stage state, its f and the stage's right-hand side, the new state, the step's start state and end derivative.
   std::vector<double> f0_, ft_, jac_, lu_, k_, stage_x_, stage_f_, stage_rhs_, x_new_, x_prev_, f_end_;
   std::vector<int> perm_;
+  std::unique_ptr<SparseLu> sparse_;
+  bool lu_is_sparse_ = false;  // which factorisation the solves use
 };
 
 }  // namespace biotwin::sim

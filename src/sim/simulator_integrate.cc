@@ -20,12 +20,18 @@ struct Simulator::Impl::RosenbrockAdapter : public RosenbrockSystem {
     }
     return true;
   }
-  void Jacobian(double t, const double* x, double* jac) override {
+  bool RhsAndJacobian(double t, const double* x, double* f, double* jac, double* jt, bool* have_jt) override {
     s_.ComputeInputs(t);
-    s_.model->Jacobians(s_.At(t, x), jac, nullptr, *s_.ws);
+    // The model's df/dt covers its own use of t, not inputs that vary within the piece.
+    const bool model_jt = s_.model->RhsAndJacobian(s_.At(t, x), f, jac, jt, *s_.ws);
+    *have_jt = jt != nullptr && model_jt && !InputsVary();
+    for (int i = 0; i < s_.n; ++i) {
+      if (!std::isfinite(f[i])) return false;
+    }
+    return true;
   }
-  bool TimeDependent() override {
-    if (s_.rhs_uses_time) return true;
+  bool TimeDependent() override { return s_.rhs_uses_time || InputsVary(); }
+  bool InputsVary() const {
     for (int i : s_.time_varying_inputs) {
       if (!s_.u_override[i]) return true;
     }
@@ -48,6 +54,7 @@ void Simulator::Impl::SetupRosenbrock() {
                       : sc.method == "ros34pw2" ? Rosenbrock::Method::kRos34pw2
                                                 : Rosenbrock::Method::kRodas4;
   ros = std::make_unique<Rosenbrock>(method, n, sc.rtol, std::move(atol));
+  ros->UseSparsity(model->JacobianPattern());
   ros_system = std::make_unique<RosenbrockAdapter>(*this);
   rhs_uses_time = model->RhsDependsOnTime();
   root_dirs.assign(n_roots, 0);

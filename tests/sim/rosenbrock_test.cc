@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,41 @@ struct LambdaSystem : RosenbrockSystem {
     ++calls;
     return f(t, x, out);
   }
-  void Jacobian(double t, const double* x, double* j) override { jac(t, x, j); }
+  bool RhsAndJacobian(double t, const double* x, double* out, double* j, double*, bool* have_jt) override {
+    jac(t, x, j);
+    *have_jt = false;
+    return Rhs(t, x, out);
+  }
   bool TimeDependent() override { return time_dependent; }
 };
+
+// y' = -y.
+LambdaSystem Decay() {
+  LambdaSystem sys;
+  sys.f = [](double, const double* y, double* f) {
+    f[0] = -y[0];
+    return true;
+  };
+  sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+  return sys;
+}
+
+// Robertson's kinetics; the Jacobian handed to the integrator is `jac_scale` times the true one.
+LambdaSystem Robertson(double jac_scale) {
+  LambdaSystem sys;
+  sys.f = [](double, const double* y, double* f) {
+    f[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+    f[1] = 0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] * y[1];
+    f[2] = 3e7 * y[1] * y[1];
+    return true;
+  };
+  sys.jac = [jac_scale](double, const double* y, double* j) {  // column major
+    const double full[9] = {-0.04, 0.04, 0.0, 1e4 * y[2], -1e4 * y[2] - 6e7 * y[1], 6e7 * y[1],
+                            1e4 * y[1], -1e4 * y[1], 0.0};
+    for (int k = 0; k < 9; ++k) j[k] = jac_scale * full[k];
+  };
+  return sys;
+}
 
 // Every integrator test runs with each method.
 class Methods : public ::testing::TestWithParam<Rosenbrock::Method> {};
@@ -70,18 +104,7 @@ TEST_P(Methods, ProtheroRobinsonFollowsTheSmoothSolutionWithLargeSteps) {
 // Robertson (Hairer and Wanner, Solving ODEs II, sec. IV.1): reference solution at t = 40
 // y1 = 0.7158270687, y2 = 9.185534764e-6, y3 = 0.2841637457; y1 + y2 + y3 = 1 throughout.
 TEST_P(Methods, RobertsonKineticsMatchTheReferenceAndConserveMass) {
-  LambdaSystem sys;
-  sys.f = [](double, const double* y, double* f) {
-    f[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
-    f[1] = 0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] * y[1];
-    f[2] = 3e7 * y[1] * y[1];
-    return true;
-  };
-  sys.jac = [](double, const double* y, double* j) {  // column major
-    j[0] = -0.04; j[1] = 0.04; j[2] = 0.0;
-    j[3] = 1e4 * y[2]; j[4] = -1e4 * y[2] - 6e7 * y[1]; j[5] = 6e7 * y[1];
-    j[6] = 1e4 * y[1]; j[7] = -1e4 * y[1]; j[8] = 0.0;
-  };
+  LambdaSystem sys = Robertson(1.0);
   std::vector<double> y = {1.0, 0.0, 0.0};
   Rosenbrock r(GetParam(), 3, 1e-7, {1e-10, 1e-14, 1e-10});
   r.Restart(0.0, y.data());
@@ -121,12 +144,7 @@ TEST_P(Methods, NonAutonomousRightHandSideUsesTheTimeDerivative) {
 TEST_P(Methods, ErrorFollowsTheToleranceAcrossStops) {
   double previous = 1.0;
   for (double rtol : {1e-4, 1e-6, 1e-8}) {
-    LambdaSystem sys;
-    sys.f = [](double, const double* y, double* f) {
-      f[0] = -y[0];
-      return true;
-    };
-    sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+    LambdaSystem sys = Decay();
     double y = 1.0;
     Rosenbrock r(GetParam(), 1, rtol, {rtol * 1e-3});
     r.Restart(0.0, &y);
@@ -142,12 +160,7 @@ TEST_P(Methods, ErrorFollowsTheToleranceAcrossStops) {
 // The Hermite interpolant on the last step is third-order accurate: within the step of
 // y' = -y it agrees with e^{-t} to about the local error.
 TEST_P(Methods, InterpolatesWithinTheLastStep) {
-  LambdaSystem sys;
-  sys.f = [](double, const double* y, double* f) {
-    f[0] = -y[0];
-    return true;
-  };
-  sys.jac = [](double, const double*, double* j) { j[0] = -1.0; };
+  LambdaSystem sys = Decay();
   double y = 1.0;
   Rosenbrock r(GetParam(), 1, 1e-8, {1e-12});
   r.Restart(0.0, &y);
@@ -180,6 +193,67 @@ TEST_P(Methods, ReportsFailuresAndLeavesTheStateUnchanged) {
   EXPECT_LE(r.t(), 0.5 + 1e-9);
   EXPECT_NEAR(y, std::exp(-r.t()), 1e-6);
   EXPECT_GT(r.stats().rejected, 0);
+}
+
+// The semi-discrete heat equation u' = D u_xx on (0, 1), u = 0 at both ends, n = 40 interior
+// points: from u = sin(pi x) the exact solution is sin(pi x_i) exp(lambda t) with
+// lambda = -(4 D / dx^2) sin^2(pi dx / 2). The tridiagonal Jacobian takes the sparse LU.
+TEST_P(Methods, SparseLuSolvesATridiagonalSystemExactlyAsTheDenseOne) {
+  const int n = 40;
+  const double D = 0.1, dx = 1.0 / (n + 1), pi = std::acos(-1.0);
+  LambdaSystem sys;
+  sys.f = [&](double, const double* u, double* f) {
+    for (int i = 0; i < n; ++i) {
+      const double left = i > 0 ? u[i - 1] : 0.0, right = i + 1 < n ? u[i + 1] : 0.0;
+      f[i] = D * (left - 2 * u[i] + right) / (dx * dx);
+    }
+    return true;
+  };
+  sys.jac = [&](double, const double*, double* j) {
+    std::fill(j, j + n * n, 0.0);
+    for (int i = 0; i < n; ++i) {
+      j[i + i * n] = -2 * D / (dx * dx);
+      if (i > 0) j[i + (i - 1) * n] = D / (dx * dx);
+      if (i + 1 < n) j[i + (i + 1) * n] = D / (dx * dx);
+    }
+  };
+  std::vector<std::pair<int, int>> pattern;
+  for (int i = 0; i < n; ++i) {
+    for (int j = std::max(0, i - 1); j <= std::min(n - 1, i + 1); ++j) pattern.emplace_back(i, j);
+  }
+  const double lambda = -(4 * D / (dx * dx)) * std::pow(std::sin(pi * dx / 2), 2);
+  std::vector<double> finals[2];
+  for (int sparse = 0; sparse < 2; ++sparse) {
+    std::vector<double> u(n);
+    for (int i = 0; i < n; ++i) u[i] = std::sin(pi * (i + 1) * dx);
+    Rosenbrock r(GetParam(), n, 1e-7, std::vector<double>(n, 1e-10));
+    if (sparse) r.UseSparsity(pattern);
+    EXPECT_EQ(r.sparse(), sparse == 1);
+    r.Restart(0.0, u.data());
+    ASSERT_TRUE(Integrate(r, sys, 1.0, 0.25));
+    for (int i = 0; i < n; ++i) EXPECT_NEAR(u[i], std::sin(pi * (i + 1) * dx) * std::exp(lambda), 1e-6) << i;
+    EXPECT_EQ(r.stats().sparse_refusals, 0);
+    finals[sparse] = u;
+  }
+  for (int i = 0; i < n; ++i) EXPECT_NEAR(finals[1][i], finals[0][i], 1e-12);
+}
+
+// A W-method's order holds with any matrix in place of the Jacobian: ROS34PW2 keeps one for many
+// steps, and even a deliberately wrong one (half the true Jacobian) gives Robertson's reference
+// values, only with more steps.
+TEST(RosenbrockW, KeepsItsJacobianAndToleratesAWrongOne) {
+  for (double scale : {1.0, 0.5}) {
+    LambdaSystem sys = Robertson(scale);
+    std::vector<double> y = {1.0, 0.0, 0.0};
+    Rosenbrock r(Rosenbrock::Method::kRos34pw2, 3, 1e-7, {1e-10, 1e-14, 1e-10});
+    r.Restart(0.0, y.data());
+    ASSERT_TRUE(Integrate(r, sys, 40.0, 40.0)) << scale;
+    EXPECT_NEAR(y[0], 0.7158270687, 1e-6) << scale;
+    EXPECT_NEAR(y[1], 9.185534764e-6, 1e-10) << scale;
+    EXPECT_NEAR(y[2], 0.2841637457, 1e-6) << scale;
+    EXPECT_LT(r.stats().jac_evals, r.stats().steps) << scale;
+    EXPECT_LT(r.stats().factorizations, r.stats().steps + r.stats().rejected + 1) << scale;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Rosenbrock, Methods,
