@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,7 +45,24 @@ struct Simulator::Impl {
   // Sensitivities across a state event: the RHS just before it, mapped by the event's jumps.
   std::vector<double> f_minus;
   bool track_f_minus = false;
-  std::vector<double> breakpoints;
+  std::vector<double> breakpoints;  // sorted, unique
+
+  // The first breakpoint after t that is not (numerically) t itself; infinity when none. Binary
+  // searches: a replayed batch has a breakpoint per sample in each disturbance profile.
+  double NextBreakpoint(double t) const {
+    auto it = std::upper_bound(breakpoints.begin(), breakpoints.end(), t);
+    while (it != breakpoints.end() && std::fabs(*it - t) <= 1e-12 * std::max(1.0, std::fabs(t))) ++it;
+    return it == breakpoints.end() ? std::numeric_limits<double>::infinity() : *it;
+  }
+  // The breakpoint (numerically) at t, or nullptr.
+  const double* BreakpointAt(double t) const {
+    const double tol = 1e-12 * std::max(1.0, std::fabs(t));
+    auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), t - 2 * tol);
+    for (; it != breakpoints.end() && *it <= t + 2 * tol; ++it) {
+      if (std::fabs(t - *it) <= tol) return &*it;
+    }
+    return nullptr;
+  }
   int vmax_root = -1, vmin_root = -1;
   // SUNDIALS objects.
   SUNContext ctx = nullptr;

@@ -370,9 +370,7 @@ SimResult Simulator::Impl::Run() {
     for (size_t k = 0; k < events.size(); ++k) {
       if (next_time[k] > t && !Near(next_time[k], t)) t_stop = std::min(t_stop, next_time[k]);
     }
-    for (double b : breakpoints) {
-      if (b > t && !Near(b, t)) { t_stop = std::min(t_stop, b); break; }
-    }
+    t_stop = std::min(t_stop, NextBreakpoint(t));
     double tout = next_out < sc.output_times.size() ? std::min(sc.output_times[next_out], t_stop) : t_stop;
     double tret = t;
     int flag = Integrate(tout, t_stop, &tret);
@@ -399,8 +397,8 @@ SimResult Simulator::Impl::Run() {
       changed = false;
       if (!fire_timed(t, &changed)) return finish(false, error);
       // Re-initialise after discrete changes and at input breakpoints.
-      auto brk = std::find_if(breakpoints.begin(), breakpoints.end(), [&](double b) { return Near(b, t); });
-      const bool at_break = brk != breakpoints.end();
+      const double* brk = BreakpointAt(t);
+      const bool at_break = brk != nullptr;
       if ((changed || at_break) && !Near(t, sc.t_end) && !Reinit(t, &error)) return finish(false, error);
       // The new piece starts at the breakpoint itself, even when t stopped a hair before it.
       if (at_break) {

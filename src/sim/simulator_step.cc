@@ -92,9 +92,7 @@ bool Simulator::Advance(double t_to, std::string* error) {
       const double nt = s.next_time[k];
       if (nt > s.t_now && !Near(nt, s.t_now)) t_stop = std::min(t_stop, nt);
     }
-    for (double b : s.breakpoints) {
-      if (b > s.t_now && !Near(b, s.t_now)) { t_stop = std::min(t_stop, b); break; }
-    }
+    t_stop = std::min(t_stop, s.NextBreakpoint(s.t_now));
     double tret = s.t_now;
     const int flag = s.Integrate(t_stop, t_stop, &tret);
     if (flag < 0) {
@@ -109,9 +107,7 @@ bool Simulator::Advance(double t_to, std::string* error) {
     if (Near(tret, t_stop)) {
       s.t_now = t_stop;  // land exactly on the grid
       if (!s.FireTimed(t_stop, &changed, &msg)) return fail(msg);
-      auto brk = std::find_if(s.breakpoints.begin(), s.breakpoints.end(),
-                              [&](double b) { return Near(b, t_stop); });
-      if (brk != s.breakpoints.end()) {
+      if (const double* brk = s.BreakpointAt(t_stop)) {
         changed = true;
         s.piece_time = std::max(s.piece_time, *brk);
         s.InvalidateInputs();
