@@ -89,6 +89,7 @@ void RunBatches(benchmark::State& state, const Case& c) {
   state.counters["lu_factorisations"] = static_cast<double>(last.stats.lin_setups);
   state.counters["reinits"] = static_cast<double>(last.stats.reinits);
   state.counters["P_end_g_per_L"] = FinalState(c, last, "P");
+  state.SetLabel("integrator " + last.stats.method);
 }
 
 void BM_IndPenSimBatch(benchmark::State& state) { RunBatches(state, Nominal()); }
