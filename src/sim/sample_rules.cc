@@ -43,13 +43,18 @@ namespace {
 
 // Number of sample-to-sample changes with the requested sign among the values in the ring
 // (oldest first; `newest` is the slot just written).
+// Walks the ring once with a wrapping index (no division per element: this runs every sample).
 int CountChanges(const std::vector<double>& ring, size_t newest, bool falling) {
   const size_t len = ring.size();
+  if (len < 2) return 0;
   int count = 0;
+  size_t i = newest + 1 == len ? 0 : newest + 1;  // the oldest value
+  double before = ring[i];
   for (size_t j = 1; j < len; ++j) {
-    const double before = ring[(newest + j) % len];  // oldest .. second newest
-    const double after = ring[(newest + j + 1) % len];
+    i = i + 1 == len ? 0 : i + 1;
+    const double after = ring[i];
     if (falling ? after < before : after > before) ++count;
+    before = after;
   }
   return count;
 }
