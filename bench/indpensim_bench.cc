@@ -126,7 +126,7 @@ void BM_IndPenSimEnsemble(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * threads * per_thread);
   state.counters["threads"] = threads;
 }
-BENCHMARK(BM_IndPenSimEnsemble)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
+BENCHMARK(BM_IndPenSimEnsemble)->Arg(24)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
 
 }  // namespace
 

@@ -202,36 +202,53 @@ bool SparseLu::Factor(double c, const double* jac) {
   double* a = a_.data();
   double* scale = row_scale_.data();
   double* col_scale = col_scale_.data();
-  // Load M = c I - J into the permuted pattern, taking the column maxima on the way.
-  for (int k = 0; k < n; ++k) col_scale[k] = 0.0;
+  // Load M = c I - J into the permuted pattern (taking the column maxima on the way when the
+  // equilibration is due).
+  const bool rescale = scale_age_ < 0 || scale_age_ >= kRescaleEvery || !(c <= 2 * scale_c_ && c >= 0.5 * scale_c_);
   bool finite = std::fabs(c) <= DBL_MAX;
-  for (const LoadOp& op : load_) {
-    const double v = jac[op.src];
-    const double abs_v = std::fabs(v);
-    finite &= abs_v <= DBL_MAX;
-    a[op.dst] = -v;
-    col_scale[op.col] = std::max(col_scale[op.col], abs_v);
+  if (rescale) {
+    for (int k = 0; k < n; ++k) col_scale[k] = 0.0;
+    for (const LoadOp& op : load_) {
+      const double v = jac[op.src];
+      const double abs_v = std::fabs(v);
+      finite &= abs_v <= DBL_MAX;
+      a[op.dst] = -v;
+      col_scale[op.col] = std::max(col_scale[op.col], abs_v);
+    }
+  } else {
+    for (const LoadOp& op : load_) {
+      const double v = jac[op.src];
+      finite &= std::fabs(v) <= DBL_MAX;
+      a[op.dst] = -v;
+    }
   }
   for (int k = 0; k < n; ++k) {
     const double d = c - jac[diag_src_[k]];
     finite &= std::fabs(d) <= DBL_MAX;
     a[k + static_cast<size_t>(k) * n] = d;
-    col_scale[k] = std::max(col_scale[k], std::fabs(d));
+    if (rescale) col_scale[k] = std::max(col_scale[k], std::fabs(d));
   }
   if (!finite) {
     min_pivot_ratio_ = 0.0;
+    scale_age_ = -1;
     return false;
   }
   for (int q : zero_) a[q] = 0.0;
-  // Scales for the pivot test (see the header): columns first, then rows of the column-scaled M.
-  for (int k = 0; k < n; ++k) {
-    col_scale[k] = col_scale[k] > 0.0 ? 1.0 / col_scale[k] : 1.0;
-    scale[k] = 0.0;
+  if (rescale) {
+    // Scales for the pivot test (see the header): columns first, then rows of the column-scaled M.
+    for (int k = 0; k < n; ++k) {
+      col_scale[k] = col_scale[k] > 0.0 ? 1.0 / col_scale[k] : 1.0;
+      scale[k] = 0.0;
+    }
+    for (const ScaleOp& op : scale_ops_) {
+      scale[op.row] = std::max(scale[op.row], std::fabs(a[op.pos]) * col_scale[op.col]);
+    }
+    for (int k = 0; k < n; ++k) scale[k] = scale[k] > 0.0 ? 1.0 / scale[k] : 1.0;
+    scale_age_ = 0;
+    scale_c_ = c;
+  } else {
+    ++scale_age_;
   }
-  for (const ScaleOp& op : scale_ops_) {
-    scale[op.row] = std::max(scale[op.row], std::fabs(a[op.pos]) * col_scale[op.col]);
-  }
-  for (int k = 0; k < n; ++k) scale[k] = scale[k] > 0.0 ? 1.0 / scale[k] : 1.0;
 
   // Right-looking elimination over the active steps; each step scales its column of L (checking
   // the pivot against it) and applies its flat list of rank-1 updates.
@@ -255,6 +272,7 @@ bool SparseLu::Factor(double c, const double* jac) {
     // Written so that NaN fails: a NaN pivot makes every comparison false.
     if (!(scaled_pivot > 0.0 && col_max <= DBL_MAX && scaled_pivot >= kPivotTolerance * col_max)) {
       min_pivot_ratio_ = 0.0;
+      if (!rescale) scale_age_ = kRescaleEvery;  // judge this matrix with fresh scales next time
       return false;
     }
     min_ratio = std::min(min_ratio, scaled_pivot / col_max);

@@ -44,6 +44,11 @@ class SparseLu {
   // (0.1). KLU's 0.001 (multipliers up to 1000) suits a code that has no other choice; here a
   // refused matrix just costs one dense partial-pivoting LU, so the stricter bound is cheap.
   static constexpr double kPivotTolerance = 0.1;
+  // The equilibration is a third of a factorisation's cost, and the magnitudes it measures change
+  // slowly from one Newton matrix to the next: it is recomputed every kRescaleEvery factorisations,
+  // when c has moved by more than a factor 2 since, and after a refusal; in between the test uses
+  // the last scales (a heuristic guard either way: it only decides when to pivot densely).
+  static constexpr int kRescaleEvery = 8;
 
   // n x n; `pattern` holds the structural non-zeros of J as (row, col) pairs, 0-based (repeats
   // allowed; the diagonal is always added). Throws std::invalid_argument for n < 1 or an entry
@@ -100,6 +105,8 @@ class SparseLu {
   };
   std::vector<ScaleOp> scale_ops_;
   std::vector<double> col_scale_, row_scale_;
+  int scale_age_ = -1;    // factorisations since the scales were computed (-1: never)
+  double scale_c_ = 0.0;  // the c they were computed for
   // Elimination step with a non-empty column of L: pivot k, its entries of L from l_begin and its
   // updates from update_begin (both up to the next step's; a sentinel step closes the lists).
   struct Step {

@@ -201,6 +201,27 @@ TEST(SparseLu, RefusesSmallPivots) {
   EXPECT_NEAR(x[1], -1.0 / (e * e - 1.0), 1e-15);
 }
 
+// One object through a sequence of matrices, as an integrator uses it: between equilibrations the
+// pivot test runs on the last scales. A small-pivot matrix arriving then is still refused (its
+// pivot ratio 1e-3 is far below the threshold whatever the row scales of a nearby matrix), the
+// next matrix is judged with fresh scales, and every accepted one solves like the dense LU.
+TEST(SparseLu, ReusedScalesStillRefuseSmallPivotsAndSolveAccurately) {
+  const Pattern pattern = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+  SparseLu lu(2, pattern);
+  const double c = 1.0;
+  for (int k = 0; k < 3 * SparseLu::kRescaleEvery; ++k) {
+    const double e = (k % 5 == 4) ? 1e-3 : 0.5 + 0.01 * k;  // every fifth matrix needs a row exchange
+    const std::vector<double> jac = {c - e, -1.0 - 0.001 * k, -1.0, c - e};
+    const bool accepted = lu.Factor(c, jac.data());
+    EXPECT_EQ(accepted, e > 0.1) << k;
+    if (!accepted) continue;
+    const std::vector<double> b = {1.0, 2.0};
+    std::vector<double> x(2);
+    lu.Solve(b.data(), x.data());
+    EXPECT_LT(RelativeDifference(x, DenseSolve(2, NewtonMatrix(2, c, jac), b)), 1e-14) << k;
+  }
+}
+
 TEST(SparseLu, RefusesNonFiniteInput) {
   std::vector<double> jac = {1.0, 2.0, 3.0, 4.0};
   SparseLu lu(2, {{0, 0}, {0, 1}, {1, 0}, {1, 1}});
