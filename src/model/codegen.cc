@@ -158,6 +158,19 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
       "(const double* __restrict v, double* __restrict jx, double* __restrict jp, double* __restrict f, "
       "double* __restrict jt) {\n");
   src += "  using namespace biotwin::model::ops;\n  using biotwin::model::TapeOp;\n";
+  const int time_var = parameter_offset + parameters;
+  // Nodes that depend on a state or the time: only their adjoints reach jx and jt. The others
+  // (functions of parameters and inputs alone; 40 % of IndPenSim's cone visits) pass adjoints to
+  // parameters only, so their part of a sweep runs only when jp is asked for.
+  std::vector<char> state_dep(size, 0);
+  for (int i = 0; i < size; ++i) {
+    const TapeInstr& in = instrs[i];
+    if (in.op == TapeOp::kVar) {
+      state_dep[i] = in.a < states || in.a == time_var;
+    } else if (in.op != TapeOp::kConst) {
+      state_dep[i] = (in.a >= 0 && state_dep[in.a]) || (in.b >= 0 && state_dep[in.b]) || (in.c >= 0 && state_dep[in.c]);
+    }
+  }
   // Forward sweep: values and local partials.
   for (int i = 0; i < size; ++i) {
     if (!live[i]) continue;
@@ -171,18 +184,24 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
       continue;
     }
     const std::string da = id("da", i), db = id("db", i), dc = id("dc", i);
-    Put(src, "  [[maybe_unused]] double ", da, ", ", db, ", ", dc, ";\n");
-    Put(src, "  [[maybe_unused]] const double ", Node(i), " = EvaluateWithPartials(TapeOp(",
-        std::to_string(static_cast<int>(in.op)), "), ", in.a >= 0 ? Node(in.a) : std::string("0.0"), ", ",
-        in.b >= 0 ? Node(in.b) : std::string("0.0"), ", ", in.c >= 0 ? Node(in.c) : std::string("0.0"), ", ",
-        DoubleLiteral(in.k), ", ", da, ", ", db, ", ", dc, ");\n");
+    Put(src, "  [[maybe_unused]] double ", da, ", ", db, " = 0.0, ", dc, ";\n");
+    std::string full;
+    Put(full, "EvaluateWithPartials(TapeOp(", std::to_string(static_cast<int>(in.op)), "), ",
+        in.a >= 0 ? Node(in.a) : std::string("0.0"), ", ", in.b >= 0 ? Node(in.b) : std::string("0.0"), ", ",
+        in.c >= 0 ? Node(in.c) : std::string("0.0"), ", ", DoubleLiteral(in.k), ", ", da, ", ", db, ", ", dc, ")");
+    if (in.op == TapeOp::kPow && !state_dep[in.b]) {
+      // The exponent's derivative only matters for jp (see PowWithBaseDerivative).
+      Put(src, "  [[maybe_unused]] const double ", Node(i), " = jp != nullptr ? ", full, " : PowWithBaseDerivative(",
+          Node(in.a), ", ", Node(in.b), ", ", da, ");\n");
+    } else {
+      Put(src, "  [[maybe_unused]] const double ", Node(i), " = ", full, ";\n");
+    }
   }
   src += "  if (f != nullptr) {\n";
   for (int o = 0; o < tape.num_outputs(); ++o) {
     Put(src, "    f[", std::to_string(o), "] = ", Node(tape.output_node(o)), ";\n");
   }
   src += "  }\n";
-  const int time_var = parameter_offset + parameters;
   // One reverse sweep per output (TapeGradient's order and zero-adjoint skips).
   for (int o = 0; o < tape.num_outputs(); ++o) {
     const std::vector<int>& cone = tape.OutputNodes(o);  // ascending, as TapeGradient walks it
@@ -191,10 +210,15 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
     for (int i : cone) {
       Put(src, "    [[maybe_unused]] double ", id("a", i), " = ", i == tape.output_node(o) ? "1.0" : "0.0", ";\n");
     }
+    bool parameters_only = false;  // inside an `if (jp != nullptr)` group
     for (auto it = cone.rbegin(); it != cone.rend(); ++it) {
       const int i = *it;
       const TapeInstr& in = instrs[i];
       const std::string g = id("a", i);
+      if (in.op != TapeOp::kVar && in.op != TapeOp::kConst && !state_dep[i] != parameters_only) {
+        src += parameters_only ? "    }\n" : "    if (jp != nullptr) {\n";
+        parameters_only = !parameters_only;
+      }
       auto add = [&](int operand, const std::string& partial, bool check_partial) {
         if (operand < 0) return;
         if (check_partial) Put(src, "      if (", partial, " != 0.0) ");
@@ -230,6 +254,7 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
           break;
       }
     }
+    if (parameters_only) src += "    }\n";
     // The gradient starts at zero and receives the variable's adjoint when it is not zero.
     auto entry = [&](int var) -> std::string {
       if (var >= static_cast<int>(var_adjoint.size()) || var_adjoint[var].empty()) return "0.0";

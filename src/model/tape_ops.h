@@ -56,6 +56,16 @@ constexpr double kLn10 = 2.302585092994045684;
 // c (k: the constant of kConst / the exponent of kPowK). The interpreter's forward sweep, its
 // constant folding and the generated Jacobian code all use it; with a constant `op` the switch
 // folds away.
+// a^b and d(a^b)/da = b a^(b-1) = b (a^b / a) for a > 0: one pow() instead of two (pow dominates
+// the cost of a Jacobian of a model with correlation exponents). The generated Jacobian calls it
+// alone when only state derivatives are asked for and b depends on parameters only: d/db needs a
+// log() nobody reads then.
+[[gnu::always_inline]] inline double PowWithBaseDerivative(double a, double b, double& da) {
+  const double v = Pow(a, b);
+  da = b == 0.0 ? 0.0 : (a > 0.0 && std::isfinite(v) ? b * (v / a) : b * std::pow(a, b - 1.0));
+  return v;
+}
+
 [[gnu::always_inline]] inline double EvaluateWithPartials(TapeOp op, double a, double b, double c, double k,
                                                          double& da, double& db, double& dc) {
   da = 0.0;
@@ -75,10 +85,7 @@ constexpr double kLn10 = 2.302585092994045684;
     }
     case TapeOp::kNeg: da = -1.0; return Neg(a);
     case TapeOp::kPow: {
-      // d(a^b)/da = b a^(b-1) = b (a^b / a) for a > 0: one pow() instead of two (pow dominates the
-      // cost of a Jacobian of a model with correlation exponents).
-      const double v = Pow(a, b);
-      da = b == 0.0 ? 0.0 : (a > 0.0 && std::isfinite(v) ? b * (v / a) : b * std::pow(a, b - 1.0));
+      const double v = PowWithBaseDerivative(a, b, da);
       if (a > 0.0) {
         db = v * std::log(a);
       } else {
