@@ -59,20 +59,36 @@ InputProfile InputProfile::Exponential(double start, double initial, double rate
   return p;
 }
 
-double InputProfile::Value(double t, double piece_time) const {
+namespace {
+
+// The index of the last time <= x (times ascending, times[0] <= x), trying *cursor and the entry
+// after it before a binary search.
+size_t PieceIndex(const std::vector<double>& times, double x, size_t* cursor) {
+  const size_t size = times.size();
+  if (cursor != nullptr) {
+    for (size_t i = *cursor; i < size && i <= *cursor + 1; ++i) {
+      if (times[i] <= x && (i + 1 == size || x < times[i + 1])) return *cursor = i;
+    }
+  }
+  const size_t i = (std::upper_bound(times.begin(), times.end(), x) - times.begin()) - 1;
+  if (cursor != nullptr) *cursor = i;
+  return i;
+}
+
+}  // namespace
+
+double InputProfile::Value(double t, double piece_time, size_t* cursor) const {
   switch (kind_) {
     case Kind::kConstant:
       return values_[0];
     case Kind::kPiecewiseConstant: {
-      auto it = std::upper_bound(times_.begin(), times_.end(), piece_time);
-      if (it == times_.begin()) return values_[0];
-      return values_[(it - times_.begin()) - 1];
+      if (piece_time < times_.front()) return values_[0];
+      return values_[PieceIndex(times_, piece_time, cursor)];
     }
     case Kind::kPiecewiseLinear: {
-      auto it = std::upper_bound(times_.begin(), times_.end(), piece_time);
-      if (it == times_.begin()) return values_.front();
-      if (it == times_.end()) return values_.back();
-      size_t i = (it - times_.begin()) - 1;
+      if (piece_time < times_.front()) return values_.front();
+      if (piece_time >= times_.back()) return values_.back();
+      const size_t i = PieceIndex(times_, piece_time, cursor);
       double w = (t - times_[i]) / (times_[i + 1] - times_[i]);
       return values_[i] + w * (values_[i + 1] - values_[i]);
     }

@@ -33,6 +33,7 @@ struct Simulator::Impl {
   // Per input: its scenario profile (nullptr: default value); the inputs whose profile varies
   // within a piece; whether u holds the values for the piece starting at inputs_piece.
   std::vector<const InputProfile*> profile_of;
+  std::vector<size_t> profile_cursor;  // per input: the profile piece found last
   std::vector<int> time_varying_inputs;
   bool inputs_valid = false;
   double inputs_piece = 0.0;
@@ -143,7 +144,8 @@ struct Simulator::Impl {
     if (u_override[i]) {
       v = u_override_value[i];
     } else {
-      v = profile_of[i] == nullptr ? info.inputs[i].default_value : profile_of[i]->Value(t, piece_time);
+      v = profile_of[i] == nullptr ? info.inputs[i].default_value
+                                   : profile_of[i]->Value(t, piece_time, &profile_cursor[i]);
     }
     const auto& in = info.inputs[i];
     if (v < in.lower || v > in.upper) {

@@ -2,6 +2,7 @@
 // event dispatch and failure diagnosis.
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 #include "sim/fast_nvector.h"
@@ -30,6 +31,7 @@ bool Simulator::Impl::Setup(std::string* error) {
   negative_reported.assign(n, false);
   u_override_value.assign(m, 0.0);
   profile_of.assign(m, nullptr);
+  profile_cursor.assign(m, 0);
   time_varying_inputs.clear();
   for (const auto& [k, prof] : sc.inputs) {
     profile_of[k] = &prof;
@@ -78,13 +80,18 @@ bool Simulator::Impl::Setup(std::string* error) {
     next_time.push_back(first);
     armed.push_back(true);
   }
-  // Breakpoints of input profiles.
+  // Breakpoints of input profiles: each profile's are sorted, and drawn or replayed batches have
+  // several tables on the same sample grid, so merging them costs less than sorting them all.
+  std::vector<double> merged;
   for (auto& [k, prof] : sc.inputs) {
-    for (double b : prof.Breakpoints()) {
-      if (b > sc.t_begin && b < sc.t_end) breakpoints.push_back(b);
-    }
+    std::vector<double> own = prof.Breakpoints();
+    own.erase(std::remove_if(own.begin(), own.end(), [&](double b) { return !(b > sc.t_begin && b < sc.t_end); }),
+              own.end());
+    if (!std::is_sorted(own.begin(), own.end())) std::sort(own.begin(), own.end());
+    merged.clear();
+    std::set_union(breakpoints.begin(), breakpoints.end(), own.begin(), own.end(), std::back_inserter(merged));
+    breakpoints.swap(merged);
   }
-  std::sort(breakpoints.begin(), breakpoints.end());
   breakpoints.erase(std::unique(breakpoints.begin(), breakpoints.end()), breakpoints.end());
   n_model_roots = model->num_roots();
   n_roots = n_model_roots;
