@@ -25,6 +25,7 @@
 #include "model/compiled_tapes.h"
 #include "model/model.h"
 #include "sim/sample_rules.h"
+#include "sim/ensemble.h"
 #include "sim/scenario.h"
 #include "sim/variation.h"
 
@@ -98,29 +99,27 @@ BENCHMARK(BM_IndPenSimBatch)->Unit(benchmark::kMillisecond)->MinTime(0.5)->Repet
 void BM_IndPenSimBatchInterpreted(benchmark::State& state) { RunBatches(state, NominalInterpreted()); }
 BENCHMARK(BM_IndPenSimBatchInterpreted)->Unit(benchmark::kMillisecond)->MinTime(0.5)->Repetitions(3)->ReportAggregatesOnly(true);
 
-// Batches per second on all cores: one thread per hardware thread, each running `per_thread`
-// drawn batches back to back (seeds 1, 2, ... as `biotwin ensemble --seed 1`); items_per_second
-// is the throughput (wall clock).
+// Batches per second on all cores: `per_thread` drawn batches per hardware thread through
+// sim::RunEnsemble, as `biotwin ensemble --seed 1` runs them (seeds 1, 2, ...; the ensemble's
+// allocator settings included); items_per_second is the throughput (wall clock).
 void BM_IndPenSimEnsemble(benchmark::State& state) {
   const Case& c = Nominal();
   const int threads = std::max(1u, std::thread::hardware_concurrency());
   const int per_thread = static_cast<int>(state.range(0));
   long failed = 0;
   for (auto _ : state) {
-    std::vector<std::thread> pool;
-    std::vector<long> fails(threads, 0);
-    for (int w = 0; w < threads; ++w) {
-      pool.emplace_back([&, w] {
-        for (int b = 0; b < per_thread; ++b) {
-          sim::Scenario sc = c.scenario;
-          const uint64_t seed = 1 + static_cast<uint64_t>(w) * per_thread + b;
-          sim::ApplyDraw(sim::DrawBatch(c.variation, c.model->info(), c.scenario, seed), &sc);
-          if (!biotwin::control::RunClosedLoop(c.model, sc, c.setup).ok) ++fails[w];
-        }
-      });
-    }
-    for (auto& t : pool) t.join();
-    for (long f : fails) failed += f;
+    sim::EnsembleOptions options;
+    options.batches = threads * per_thread;
+    options.threads = threads;
+    options.seed = 1;
+    const sim::EnsembleSummary summary = sim::RunEnsemble(options, [&](int, uint64_t seed) {
+      sim::Scenario sc = c.scenario;
+      sim::ApplyDraw(sim::DrawBatch(c.variation, c.model->info(), c.scenario, seed), &sc);
+      sim::BatchOutcome out;
+      out.ok = biotwin::control::RunClosedLoop(c.model, sc, c.setup).ok;
+      return out;
+    });
+    failed += summary.failed;
   }
   if (failed > 0) state.SkipWithError((std::to_string(failed) + " batches failed").c_str());
   state.SetItemsProcessed(state.iterations() * threads * per_thread);

@@ -8,7 +8,21 @@
 #include <stdexcept>
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace biotwin::sim {
+
+void KeepFreedMemoryForReuse() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  });
+#endif
+}
 
 EnsembleSummary RunEnsemble(const EnsembleOptions& options,
                             const std::function<BatchOutcome(int, uint64_t)>& run_batch) {
@@ -17,6 +31,7 @@ EnsembleSummary RunEnsemble(const EnsembleOptions& options,
   int threads = options.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min(threads, options.batches);
+  KeepFreedMemoryForReuse();
 
   EnsembleSummary summary;
   summary.threads = threads;
