@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +18,9 @@
 #include "sim/simulator.h"
 
 namespace biotwin::sim {
+
+// Two times are the same instant when they differ by at most 1e-12 of the second (at least 1).
+inline bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
 
 struct Simulator::Impl {
   std::shared_ptr<const model::Model> model;
@@ -48,19 +50,24 @@ struct Simulator::Impl {
   bool track_f_minus = false;
   std::vector<double> breakpoints;  // sorted, unique
 
-  // The first breakpoint after t that is not (numerically) t itself; infinity when none. Binary
-  // searches: a replayed batch has a breakpoint per sample in each disturbance profile.
-  double NextBreakpoint(double t) const {
+  // The next discontinuity after t, at most `limit`: a timed event or an input breakpoint that is
+  // not (numerically) t itself. Breakpoints by binary search: a replayed batch has one per
+  // sample in each disturbance profile.
+  double NextStop(double t, double limit) const {
+    double t_stop = limit;
+    for (size_t k = 0; k < events.size(); ++k) {
+      if (next_time[k] > t && !Near(next_time[k], t)) t_stop = std::min(t_stop, next_time[k]);
+    }
     auto it = std::upper_bound(breakpoints.begin(), breakpoints.end(), t);
-    while (it != breakpoints.end() && std::fabs(*it - t) <= 1e-12 * std::max(1.0, std::fabs(t))) ++it;
-    return it == breakpoints.end() ? std::numeric_limits<double>::infinity() : *it;
+    while (it != breakpoints.end() && Near(*it, t)) ++it;
+    return it == breakpoints.end() ? t_stop : std::min(t_stop, *it);
   }
   // The breakpoint (numerically) at t, or nullptr.
   const double* BreakpointAt(double t) const {
     const double tol = 1e-12 * std::max(1.0, std::fabs(t));
     auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), t - 2 * tol);
     for (; it != breakpoints.end() && *it <= t + 2 * tol; ++it) {
-      if (std::fabs(t - *it) <= tol) return &*it;
+      if (Near(*it, t)) return &*it;
     }
     return nullptr;
   }
@@ -125,7 +132,8 @@ struct Simulator::Impl {
   // Input values at t: held values, scenario profiles or defaults, within the inputs' limits.
   // Everything except linear and exponential profiles is constant over a piece (the simulator
   // integrates one piece at a time), so those are evaluated once per piece and only the
-  // time-varying ones at every call; InvalidateInputs() after a held value or a piece changes.
+  // time-varying ones at every call. A new piece_time is noticed here; InvalidateInputs() after a
+  // held value changes.
   void ComputeInputs(double t) {
     const bool whole = !inputs_valid || piece_time != inputs_piece;
     if (whole) {

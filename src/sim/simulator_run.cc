@@ -15,8 +15,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
-
 }  // namespace
 
 bool Simulator::Impl::Setup(std::string* error) {
@@ -292,8 +290,7 @@ bool Simulator::Impl::Reinit(double t, std::string* error) {
   AccumulateStats();
   ++result.stats.reinits;
   sens_key_valid = false;
-  piece_time = t;
-  InvalidateInputs();
+  piece_time = t;  // a new piece: ComputeInputs re-evaluates every input
   if (ros != nullptr) {
     ros->Restart(t, N_VGetArrayPointer(y));
     return true;
@@ -373,11 +370,7 @@ SimResult Simulator::Impl::Run() {
   }
   while (t < sc.t_end && !Near(t, sc.t_end)) {
     // Next discontinuity: timed event, input breakpoint or the end.
-    double t_stop = sc.t_end;
-    for (size_t k = 0; k < events.size(); ++k) {
-      if (next_time[k] > t && !Near(next_time[k], t)) t_stop = std::min(t_stop, next_time[k]);
-    }
-    t_stop = std::min(t_stop, NextBreakpoint(t));
+    const double t_stop = NextStop(t, sc.t_end);
     double tout = next_out < sc.output_times.size() ? std::min(sc.output_times[next_out], t_stop) : t_stop;
     double tret = t;
     int flag = Integrate(tout, t_stop, &tret);
@@ -408,10 +401,7 @@ SimResult Simulator::Impl::Run() {
       const bool at_break = brk != nullptr;
       if ((changed || at_break) && !Near(t, sc.t_end) && !Reinit(t, &error)) return finish(false, error);
       // The new piece starts at the breakpoint itself, even when t stopped a hair before it.
-      if (at_break) {
-        piece_time = std::max(piece_time, *brk);
-        InvalidateInputs();
-      }
+      if (at_break) piece_time = std::max(piece_time, *brk);
       if ((changed || at_break) && next_out > 0 && Near(result.time.back(), t)) {
         // The output at an event time or breakpoint shows the state and inputs after it.
         double keep = result.time.back();

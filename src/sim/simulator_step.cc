@@ -8,8 +8,6 @@
 namespace biotwin::sim {
 namespace {
 
-bool Near(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
-
 // First step after a restart in the stepping API, as a fraction of the last step before it.
 constexpr double kRestartStepFraction = 0.01;
 // Largest relative change of gamma (h times the BDF coefficient) before a new Newton matrix.
@@ -87,12 +85,7 @@ bool Simulator::Advance(double t_to, std::string* error) {
     s.reinit_needed = false;
   }
   while (!Near(s.t_now, t_to) && s.t_now < t_to) {
-    double t_stop = t_to;
-    for (size_t k = 0; k < s.events.size(); ++k) {
-      const double nt = s.next_time[k];
-      if (nt > s.t_now && !Near(nt, s.t_now)) t_stop = std::min(t_stop, nt);
-    }
-    t_stop = std::min(t_stop, s.NextBreakpoint(s.t_now));
+    const double t_stop = s.NextStop(s.t_now, t_to);
     double tret = s.t_now;
     const int flag = s.Integrate(t_stop, t_stop, &tret);
     if (flag < 0) {
@@ -110,7 +103,6 @@ bool Simulator::Advance(double t_to, std::string* error) {
       if (const double* brk = s.BreakpointAt(t_stop)) {
         changed = true;
         s.piece_time = std::max(s.piece_time, *brk);
-        s.InvalidateInputs();
       }
     }
     if (changed) {
