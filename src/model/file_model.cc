@@ -75,16 +75,20 @@ void FileModel::Rhs(const EvalPoint& at, double* xdot, ModelWorkspace& base) con
   for (int i = 0; i < num_states(); ++i) xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
 }
 
-void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& base) const {
+// The balances' derivatives with the compiled code's contract: jx (needed by the compiled code),
+// jp, f and jt each filled when not null.
+void FileModel::BalanceDerivatives(const EvalPoint& at, double* jx, double* jp, double* f, double* jt,
+                                   ModelWorkspace& base) const {
   auto& ws = static_cast<FileModelWorkspace&>(base);
   const int n = num_states(), np = num_parameters(), po = parameter_offset();
   Pack(at, ws.vars.data());
   if (jacobian_fn_ != nullptr && jx != nullptr) {
-    jacobian_fn_(ws.vars.data(), jx, jp, nullptr, nullptr);
+    jacobian_fn_(ws.vars.data(), jx, jp, f, jt);
     return;
   }
   TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
   for (int i = 0; i < n; ++i) {
+    if (f != nullptr) f[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
     TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
     if (jx != nullptr) {
       for (int j = 0; j < n; ++j) jx[i + j * n] = ws.grad[j];
@@ -92,25 +96,17 @@ void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWork
     if (jp != nullptr) {
       for (int k = 0; k < np; ++k) jp[i + k * n] = ws.grad[po + k];
     }
+    if (jt != nullptr) jt[i] = ws.grad[time_index()];
   }
 }
 
+void FileModel::Jacobians(const EvalPoint& at, double* jx, double* jp, ModelWorkspace& ws) const {
+  BalanceDerivatives(at, jx, jp, nullptr, nullptr, ws);
+}
+
 bool FileModel::RhsAndJacobian(const EvalPoint& at, double* xdot, double* jx, double* jt,
-                               ModelWorkspace& base) const {
-  auto& ws = static_cast<FileModelWorkspace&>(base);
-  const int n = num_states();
-  Pack(at, ws.vars.data());
-  if (jacobian_fn_ != nullptr) {
-    jacobian_fn_(ws.vars.data(), jx, nullptr, xdot, jt);
-    return true;
-  }
-  TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
-  for (int i = 0; i < n; ++i) {
-    xdot[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
-    TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
-    for (int j = 0; j < n; ++j) jx[i + j * n] = ws.grad[j];
-    if (jt != nullptr) jt[i] = ws.grad[time_index()];
-  }
+                               ModelWorkspace& ws) const {
+  BalanceDerivatives(at, jx, nullptr, xdot, jt, ws);
   return true;
 }
 

@@ -52,6 +52,8 @@ class FileModel : public Model {
 
  private:
   void Pack(const EvalPoint& at, double* vars) const;
+  void BalanceDerivatives(const EvalPoint& at, double* jx, double* jp, double* f, double* jt,
+                          ModelWorkspace& ws) const;
   ModelInfo info_;
   Tapes tapes_;
   CompiledTapeFn rhs_fn_ = nullptr, outputs_fn_ = nullptr;
