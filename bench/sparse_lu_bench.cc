@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/compiled_tapes.h"
 #include "model/file_model.h"
 #include "model/model.h"
 #include "sim/dense_lu.h"
@@ -37,11 +38,7 @@ const Case& IndPenSim() {
     const auto* fm = dynamic_cast<const biotwin::model::FileModel*>(model.get());
     if (fm == nullptr) throw std::runtime_error("indpensim.yaml did not load as a file model");
     k.n = model->num_states();
-    for (int i = 0; i < k.n; ++i) {
-      for (int v : fm->tapes().rhs.OutputVars(i)) {
-        if (v < k.n) k.pattern.emplace_back(i, v);
-      }
-    }
+    k.pattern = model->JacobianPattern();  // what the simulator hands the integrator
     const auto x = model->info().InitialState(), u = model->info().DefaultInputs(),
                p = model->info().ParameterValues();
     auto ws = model->NewWorkspace();
@@ -100,10 +97,15 @@ void BM_DenseSolve(benchmark::State& state) {
   }
 }
 
+// With the straight-line kernel biotwin_codegen compiled for the pattern (range(1) = 1) or the
+// loops (0).
 void BM_SparseSolve(benchmark::State& state) {
   const Case& k = IndPenSim();
   const double c = static_cast<double>(state.range(0));
+  biotwin::model::SetCompiledTapesEnabled(state.range(1) != 0);
   SparseLu lu(k.n, k.pattern);
+  biotwin::model::SetCompiledTapesEnabled(true);
+  if (lu.compiled() != (state.range(1) != 0)) state.SkipWithError("no compiled kernel for the IndPenSim pattern");
   std::vector<double> x(k.n);
   if (!lu.Factor(c, k.jac.data())) state.SkipWithError("SparseLu refused the matrix");
   for (auto _ : state) {
@@ -117,7 +119,7 @@ void BM_SparseSolve(benchmark::State& state) {
 BENCHMARK(BM_DenseFactor)->Arg(20)->Arg(200);
 BENCHMARK(BM_SparseFactor)->Arg(20)->Arg(200);
 BENCHMARK(BM_DenseSolve)->Arg(20)->Arg(200);
-BENCHMARK(BM_SparseSolve)->Arg(20)->Arg(200);
+BENCHMARK(BM_SparseSolve)->ArgNames({"c", "compiled"})->Args({20, 1})->Args({200, 1})->Args({20, 0})->Args({200, 0});
 
 // Passes every run to the reporter the command line asked for and keeps the mean ns per
 // iteration by benchmark name (the median over repetitions if any), for the ratios.
@@ -140,7 +142,8 @@ class Capture : public Base {
     for (const char* what : {"Factor", "Solve"}) {
       for (const char* c : {"20", "200"}) {
         const auto d = ns_.find(std::string("BM_Dense") + what + "/" + c);
-        const auto s = ns_.find(std::string("BM_Sparse") + what + "/" + c);
+        const std::string sparse = std::string("BM_Sparse") + what + "/" + (what[0] == 'S' ? "c:" : "") + c;
+        const auto s = ns_.find(what[0] == 'S' ? sparse + "/compiled:1" : sparse);
         if (d == ns_.end() || s == ns_.end()) continue;
         std::fprintf(stderr, "IndPenSim %-6s c = %3s 1/h: dense %7.1f ns, sparse %7.1f ns, dense/sparse %.2f\n",
                      what, c, d->second, s->second, d->second / s->second);

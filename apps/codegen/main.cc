@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "model/codegen.h"
 #include "model/file_model.h"
 #include "model/model.h"
+#include "sim/sparse_lu.h"
 
 namespace {
 
@@ -24,6 +26,24 @@ std::string ReadAll(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Straight-line LU kernels for the Newton matrices of the models whose Jacobian pattern the
+// Rosenbrock integrators factorise sparsely (sim/sparse_lu.h); one per distinct structure.
+std::string SparseLuKernels(const std::vector<std::shared_ptr<const biotwin::model::Model>>& models,
+                            const std::vector<std::string>& labels) {
+  std::string src =
+      "\n// Sparse LU kernels for the bundled models' Jacobian patterns (sim/sparse_lu.h).\n"
+      "#include <algorithm>\n#include <cfloat>\n#include <cmath>\n\n#include \"sim/sparse_lu.h\"\n\nnamespace {\n\n";
+  std::set<std::string> done;
+  for (size_t m = 0; m < models.size(); ++m) {
+    const auto pattern = models[m]->JacobianPattern();
+    if (pattern.empty()) continue;
+    const biotwin::sim::SparseLu lu(models[m]->num_states(), pattern);
+    if (!lu.BeatsDense() || !done.insert(lu.Fingerprint()).second) continue;
+    src += "// " + labels[m] + "\n" + lu.KernelSource("SparseLu" + std::to_string(m));
+  }
+  return src + "}  // namespace\n";
 }
 
 }  // namespace
@@ -64,7 +84,8 @@ int main(int argc, char** argv) {
     file_models.push_back(fm);
     labels.push_back(std::filesystem::path(f).filename().string());
   }
-  const std::string src = biotwin::model::CompiledModelsSource(file_models, labels);
+  std::string src = biotwin::model::CompiledModelsSource(file_models, labels);
+  src += SparseLuKernels(models, labels);
   if (ReadAll(out) == src) return 0;
   const std::string tmp = out + ".tmp";
   {

@@ -169,8 +169,7 @@ void Rosenbrock::UseSparsity(const std::vector<std::pair<int, int>>& pattern) {
   sparse_.reset();
   if (pattern.empty()) return;
   auto lu = std::make_unique<SparseLu>(n_, pattern);
-  const double dense_flops = static_cast<double>(n_) * n_ * n_ / 3.0;
-  if (3.0 * static_cast<double>(lu->flops_factor()) < dense_flops) sparse_ = std::move(lu);
+  if (lu->BeatsDense()) sparse_ = std::move(lu);
 }
 
 void Rosenbrock::Restart(double t, double* x) {

@@ -135,7 +135,7 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
         pat[dst] = loaded[dst] = 1;
       } else if (in_j[src]) {
         pat[dst] = loaded[dst] = 1;
-        load_.push_back({static_cast<int>(src), static_cast<int>(dst), pj});
+        load_.push_back({static_cast<int>(src), static_cast<int>(dst)});
       }
     }
   }
@@ -158,19 +158,21 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
       if (pat[k + static_cast<size_t>(j) * n]) u_cols.push_back(j);
     }
     if (l_rows.empty()) continue;
-    steps_.push_back({k, static_cast<int>(l_entries_.size()), static_cast<int>(updates_.size())});
+    steps_.push_back({k, static_cast<int>(l_entries_.size()), static_cast<int>(u_pos_.size()),
+                      static_cast<int>(targets_.size())});
     for (int i : l_rows) l_entries_.push_back({static_cast<int>(i + col_k), i});
     for (int j : u_cols) {
       const size_t col_j = static_cast<size_t>(j) * n;
-      for (size_t r = 0; r < l_rows.size(); ++r) {
-        pat[l_rows[r] + col_j] = 1;
-        updates_.push_back({static_cast<int>(l_rows[r] + col_j), static_cast<int>(steps_.back().l_begin + r),
-                            static_cast<int>(k + col_j)});
+      u_pos_.push_back(static_cast<int>(k + col_j));
+      for (int i : l_rows) {
+        pat[i + col_j] = 1;
+        targets_.push_back(static_cast<int>(i + col_j));
       }
     }
   }
-  steps_.push_back({n, static_cast<int>(l_entries_.size()), static_cast<int>(updates_.size())});
-  flops_factor_ = static_cast<long>(updates_.size());
+  steps_.push_back({n, static_cast<int>(l_entries_.size()), static_cast<int>(u_pos_.size()),
+                    static_cast<int>(targets_.size())});
+  flops_factor_ = static_cast<long>(targets_.size());
   // Triangular-solve operations w[target] -= a[value] w[source], in dependency order.
   for (int k = 0; k < n; ++k) {
     for (int i = k + 1; i < n; ++i) {
@@ -195,65 +197,58 @@ SparseLu::SparseLu(int n, const std::vector<std::pair<int, int>>& pattern, Order
   l_val_.assign(l_entries_.size(), 0.0);
   u_val_.assign(u_scale_.size(), 0.0);
   inv_diag_orig_.assign(n, 0.0);
+  kernel_ = FindSparseLuKernel(Fingerprint());
 }
 
-bool SparseLu::Factor(double c, const double* jac) {
+bool SparseLu::BeatsDense() const {
+  return 3.0 * static_cast<double>(flops_factor_) < static_cast<double>(n_) * n_ * n_ / 3.0;
+}
+
+// Loads M = c I - J into the permuted pattern and zeroes the fill-in.
+bool SparseLu::Load(double c, const double* jac) {
   const int n = n_;
   double* a = a_.data();
-  double* scale = row_scale_.data();
-  double* col_scale = col_scale_.data();
-  // Load M = c I - J into the permuted pattern (taking the column maxima on the way when the
-  // equilibration is due).
-  const bool rescale = scale_age_ < 0 || scale_age_ >= kRescaleEvery || !(c <= 2 * scale_c_ && c >= 0.5 * scale_c_);
-  bool finite = std::fabs(c) <= DBL_MAX;
-  if (rescale) {
-    for (int k = 0; k < n; ++k) col_scale[k] = 0.0;
-    for (const LoadOp& op : load_) {
-      const double v = jac[op.src];
-      const double abs_v = std::fabs(v);
-      finite &= abs_v <= DBL_MAX;
-      a[op.dst] = -v;
-      col_scale[op.col] = std::max(col_scale[op.col], abs_v);
-    }
-  } else {
-    for (const LoadOp& op : load_) {
-      const double v = jac[op.src];
-      finite &= std::fabs(v) <= DBL_MAX;
-      a[op.dst] = -v;
-    }
+  bool finite = true;
+  for (const LoadOp& op : load_) {
+    const double v = jac[op.src];
+    finite &= std::fabs(v) <= DBL_MAX;
+    a[op.dst] = -v;
   }
   for (int k = 0; k < n; ++k) {
     const double d = c - jac[diag_src_[k]];
     finite &= std::fabs(d) <= DBL_MAX;
     a[k + static_cast<size_t>(k) * n] = d;
-    if (rescale) col_scale[k] = std::max(col_scale[k], std::fabs(d));
-  }
-  if (!finite) {
-    min_pivot_ratio_ = 0.0;
-    scale_age_ = -1;
-    return false;
   }
   for (int q : zero_) a[q] = 0.0;
-  if (rescale) {
-    // Scales for the pivot test (see the header): columns first, then rows of the column-scaled M.
-    for (int k = 0; k < n; ++k) {
-      col_scale[k] = col_scale[k] > 0.0 ? 1.0 / col_scale[k] : 1.0;
-      scale[k] = 0.0;
-    }
-    for (const ScaleOp& op : scale_ops_) {
-      scale[op.row] = std::max(scale[op.row], std::fabs(a[op.pos]) * col_scale[op.col]);
-    }
-    for (int k = 0; k < n; ++k) scale[k] = scale[k] > 0.0 ? 1.0 / scale[k] : 1.0;
-    scale_age_ = 0;
-    scale_c_ = c;
-  } else {
-    ++scale_age_;
-  }
+  return finite;
+}
 
-  // Right-looking elimination over the active steps; each step scales its column of L (checking
-  // the pivot against it) and applies its flat list of rank-1 updates.
+// Scales for the pivot test (see the header): columns first, then rows of the column-scaled M.
+void SparseLu::ComputeScales() {
+  const int n = n_;
+  const double* a = a_.data();
+  double* col_scale = col_scale_.data();
+  double* scale = row_scale_.data();
+  for (int k = 0; k < n; ++k) col_scale[k] = 0.0;
+  for (const ScaleOp& op : scale_ops_) col_scale[op.col] = std::max(col_scale[op.col], std::fabs(a[op.pos]));
+  for (int k = 0; k < n; ++k) {
+    col_scale[k] = col_scale[k] > 0.0 ? 1.0 / col_scale[k] : 1.0;
+    scale[k] = 0.0;
+  }
+  for (const ScaleOp& op : scale_ops_) {
+    scale[op.row] = std::max(scale[op.row], std::fabs(a[op.pos]) * col_scale[op.col]);
+  }
+  for (int k = 0; k < n; ++k) scale[k] = scale[k] > 0.0 ? 1.0 / scale[k] : 1.0;
+}
+
+// Right-looking elimination over the active steps; each step scales its column of L (checking
+// the pivot against it) and applies its flat list of rank-1 updates.
+bool SparseLu::Eliminate(double* min_ratio) {
+  const int n = n_;
+  double* a = a_.data();
   double* l = l_val_.data();
-  double min_ratio = 1.0;
+  const double* scale = row_scale_.data();
+  double min_r = 1.0;
   const int num_steps = static_cast<int>(steps_.size()) - 1;
   for (int s = 0; s < num_steps; ++s) {
     const Step& step = steps_[s];
@@ -270,19 +265,26 @@ bool SparseLu::Factor(double c, const double* jac) {
       l[r] = v * inv;  // a_ does not need it: later steps read L from l_val_
     }
     // Written so that NaN fails: a NaN pivot makes every comparison false.
-    if (!(scaled_pivot > 0.0 && col_max <= DBL_MAX && scaled_pivot >= kPivotTolerance * col_max)) {
-      min_pivot_ratio_ = 0.0;
-      if (!rescale) scale_age_ = kRescaleEvery;  // judge this matrix with fresh scales next time
-      return false;
-    }
-    min_ratio = std::min(min_ratio, scaled_pivot / col_max);
-    const int u_end = steps_[s + 1].update_begin;
-    for (int q = step.update_begin; q < u_end; ++q) {
-      const Update& up = updates_[q];
-      a[up.target] -= l[up.l] * a[up.u];
+    if (!(scaled_pivot > 0.0 && col_max <= DBL_MAX && scaled_pivot >= kPivotTolerance * col_max)) return false;
+    min_r = std::min(min_r, scaled_pivot / col_max);
+    // Rank-1 update, one entry of U (one column of the matrix) at a time.
+    const int num_l = l_end - l_begin;
+    const double* l_k = l + l_begin;
+    const int* target = targets_.data() + step.target_begin;
+    for (int c = step.u_begin; c < steps_[s + 1].u_begin; ++c, target += num_l) {
+      const double u_kj = a[u_pos_[c]];
+      for (int r = 0; r < num_l; ++r) a[target[r]] -= l_k[r] * u_kj;
     }
   }
-  // Every pivot must be non-zero and finite, including those of steps without a column of L.
+  *min_ratio = min_r;
+  return true;
+}
+
+// Every pivot must be non-zero and finite, including those of steps without a column of L; then
+// U above the diagonal divided by its column's pivot, for the backward solve.
+bool SparseLu::Finish() {
+  const int n = n_;
+  const double* a = a_.data();
   bool pivots_ok = true;
   for (int k = 0; k < n; ++k) {
     const double pivot = a[k + static_cast<size_t>(k) * n];
@@ -290,16 +292,40 @@ bool SparseLu::Factor(double c, const double* jac) {
     inv_diag_[k] = 1.0 / pivot;
     inv_diag_orig_[perm_[k]] = inv_diag_[k];
   }
-  if (!pivots_ok) {
-    min_pivot_ratio_ = 0.0;
-    return false;
-  }
-  // U above the diagonal divided by its column's pivot, for the backward solve.
   double* u = u_val_.data();
   const int nu = static_cast<int>(u_scale_.size());
   for (int q = 0; q < nu; ++q) u[q] = a[u_scale_[q].pos] * inv_diag_[u_scale_[q].col];
-  min_pivot_ratio_ = min_ratio;
-  return true;
+  return pivots_ok;
+}
+
+bool SparseLu::Factor(double c, const double* jac) {
+  // The equilibration is due after kRescaleEvery factorisations, a move of c by more than a
+  // factor 2, or a refusal.
+  const bool rescale = scale_age_ < 0 || scale_age_ >= kRescaleEvery || !(c <= 2 * scale_c_ && c >= 0.5 * scale_c_);
+  const bool finite = std::fabs(c) <= DBL_MAX && Load(c, jac);
+  if (!finite) {
+    min_pivot_ratio_ = 0.0;
+    scale_age_ = -1;
+    return false;
+  }
+  if (rescale) {
+    ComputeScales();
+    scale_age_ = 0;
+    scale_c_ = c;
+  } else {
+    ++scale_age_;
+  }
+  double min_ratio = 1.0;
+  if (!Eliminate(&min_ratio)) {
+    min_pivot_ratio_ = 0.0;
+    if (!rescale) scale_age_ = kRescaleEvery;  // judge this matrix with fresh scales next time
+    return false;
+  }
+  const bool pivots_ok = kernel_ != nullptr
+                             ? kernel_->finish(a_.data(), inv_diag_.data(), inv_diag_orig_.data(), u_val_.data())
+                             : Finish();
+  min_pivot_ratio_ = pivots_ok ? min_ratio : 0.0;
+  return pivots_ok;
 }
 
 // In the original indexing throughout: x = b; forward substitution with the unit L; backward with
@@ -307,6 +333,10 @@ bool SparseLu::Factor(double c, const double* jac) {
 void SparseLu::Solve(const double* b, double* x) const {
   const int n = n_;
   if (x != b) std::copy(b, b + n, x);
+  if (kernel_ != nullptr) {
+    kernel_->solve(l_val_.data(), u_val_.data(), inv_diag_orig_.data(), x);
+    return;
+  }
   const double* l = l_val_.data();
   const int nl = static_cast<int>(forward_.size());
   for (int q = 0; q < nl; ++q) x[forward_[q].target] -= l[q] * x[forward_[q].source];

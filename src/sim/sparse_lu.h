@@ -18,10 +18,29 @@
 #ifndef BIOTWIN_SIM_SPARSE_LU_H_
 #define BIOTWIN_SIM_SPARSE_LU_H_
 
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace biotwin::sim {
+
+// Straight-line code for the parts of the numeric phase that gain from it: the same operations
+// in the same order as SparseLu's loops (so the same bits), with every index a constant.
+// biotwin_codegen writes one for each bundled model's Jacobian pattern (SparseLu::KernelSource)
+// and registers it under the structure's fingerprint; a SparseLu whose structure matches uses
+// it. The substitutions (366 multiply-adds for IndPenSim) run 2.5 times as fast so; the
+// elimination does not gain (its straight-line code, 36 kB, runs slower than the loops from the
+// instruction cache), so it stays a loop.
+struct SparseLuKernel {
+  bool (*finish)(const double* a, double* inv_diag, double* inv_diag_orig, double* u);  // SparseLu::Finish
+  void (*solve)(const double* l, const double* u, const double* inv_diag_orig, double* x);  // SparseLu::Solve
+};
+
+// Called by the generated code's static initialisers; returns true (a value for them to hold).
+bool RegisterSparseLuKernel(const char* fingerprint, const SparseLuKernel& kernel);
+// The kernel registered for `fingerprint`, or nullptr (also while compiled code is switched off:
+// model::CompiledTapesEnabled()).
+const SparseLuKernel* FindSparseLuKernel(const std::string& fingerprint);
 
 class SparseLu {
  public:
@@ -67,6 +86,17 @@ class SparseLu {
   // one factorisation concurrently.
   void Solve(const double* b, double* x) const;
 
+  // Whether this structure is worth factorising sparsely: fewer than a third of the dense LU's
+  // n^3 / 3 multiply-adds (below that, index bookkeeping eats the saving).
+  bool BeatsDense() const;
+  // Fingerprint of the symbolic structure (order, fill, every index of the numeric phase), and
+  // the C++ source of its SparseLuKernel with functions prefixed `name` plus the registration
+  // (sparse_lu_codegen.cc); used by biotwin_codegen.
+  std::string Fingerprint() const;
+  std::string KernelSource(const std::string& name) const;
+  // Whether Factor and Solve run a registered straight-line kernel (same results as the loops).
+  bool compiled() const { return kernel_ != nullptr; }
+
   int n() const { return n_; }
   // Non-zeros of L + U (unit diagonal of L not counted, diagonal of U counted once).
   int nnz_factors() const { return nnz_factors_; }
@@ -93,7 +123,7 @@ class SparseLu {
   // Loading, off the diagonal: a_[dst] = -jac[src] (row by row); on it: a_[k (n + 1)] =
   // c - jac[diag_src_[k]]; then a_[zero_[q]] = 0 (fill-in).
   struct LoadOp {
-    int src, dst, col;
+    int src, dst;
   };
   std::vector<LoadOp> load_;
   std::vector<int> diag_src_, zero_;
@@ -107,17 +137,16 @@ class SparseLu {
   std::vector<double> col_scale_, row_scale_;
   int scale_age_ = -1;    // factorisations since the scales were computed (-1: never)
   double scale_c_ = 0.0;  // the c they were computed for
-  // Elimination step with a non-empty column of L: pivot k, its entries of L from l_begin and its
-  // updates from update_begin (both up to the next step's; a sentinel step closes the lists).
+  // Elimination step with a non-empty column of L: pivot k, its entries of L from l_begin, the
+  // positions of its row of U (right of the pivot) from u_begin and the targets of its rank-1
+  // update from target_begin (each list up to the next step's; a sentinel step closes them). The
+  // update is, for the c-th entry of U and the r-th of L: a_[target] -= l_val_[l_begin + r] *
+  // a_[u_pos_[u_begin + c]], target = targets_[target_begin + c |L| + r].
   struct Step {
-    int k, l_begin, update_begin;
+    int k, l_begin, u_begin, target_begin;
   };
   struct LEntry {
     int pos, row;  // dense position in a_, permuted row
-  };
-  // a_[target] -= l_val_[l] * a_[u]
-  struct Update {
-    int target, l, u;
   };
   // Solve step q: x[target] -= value[q] * x[source] (original indexing), value = l_val_ forward,
   // u_val_ backward.
@@ -132,11 +161,19 @@ class SparseLu {
   std::vector<UScale> u_scale_;
   std::vector<Step> steps_;
   std::vector<LEntry> l_entries_;
-  std::vector<Update> updates_;
+  std::vector<int> u_pos_, targets_;
   std::vector<SolveOp> forward_, backward_;
   std::vector<double> inv_diag_orig_;  // 1 / pivot, by original index
   std::vector<double> l_val_;  // L below the diagonal in l_entries_ (= forward_) order
   std::vector<double> u_val_;
+  const SparseLuKernel* kernel_ = nullptr;
+
+  // The loop versions of the kernel's functions.
+  bool Load(double c, const double* jac);
+  bool Eliminate(double* min_ratio);
+  bool Finish();
+  // Equilibration scales of the loaded matrix a_ (see kPivotTolerance).
+  void ComputeScales();
 };
 
 }  // namespace biotwin::sim

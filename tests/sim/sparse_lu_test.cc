@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <set>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/compiled_tapes.h"
 #include "model/file_model.h"
 #include "model/model.h"
 #include "sim/dense_lu.h"
@@ -389,6 +391,53 @@ TEST_F(IndPenSimLu, PivotTestIgnoresStateUnits) {
     for (int i = 0; i < n_; ++i) x_s[i] /= s[i];
     EXPECT_LT(RelativeDifference(x_s, x), 1e-12) << c;
   }
+}
+
+// The build compiles straight-line code for the bundled models' patterns (biotwin_codegen,
+// SparseLu::KernelSource); the IndPenSim Newton matrices must come out bit for bit as from the
+// loops, refusals included, over the integrator's range of c and through several rescales.
+TEST_F(IndPenSimLu, CompiledKernelMatchesLoopsBitForBit) {
+  const Pattern pattern = model_->JacobianPattern();
+  SparseLu compiled(n_, pattern);
+  model::SetCompiledTapesEnabled(false);
+  SparseLu loops(n_, pattern);
+  model::SetCompiledTapesEnabled(true);
+  ASSERT_TRUE(compiled.compiled()) << "no kernel registered for " << compiled.Fingerprint();
+  EXPECT_FALSE(loops.compiled());
+  EXPECT_EQ(compiled.Fingerprint(), loops.Fingerprint());
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<double> scale(0.9, 1.1);
+  int factorised = 0;
+  for (int s = 0; s < 4; ++s) {
+    std::vector<double> x = x0_;
+    if (s > 0) {
+      for (double& v : x) v *= scale(rng);
+    }
+    std::vector<double> jac = Jacobian(x);
+    if (s == 3) jac[1] = std::numeric_limits<double>::quiet_NaN();  // both must refuse it
+    for (double c = 5.0; c <= 1e4; c *= 1.7) {
+      const bool ok_c = compiled.Factor(c, jac.data()), ok_l = loops.Factor(c, jac.data());
+      ASSERT_EQ(ok_c, ok_l) << "c = " << c;
+      EXPECT_EQ(ok_c, s != 3);
+      EXPECT_EQ(compiled.min_pivot_ratio(), loops.min_pivot_ratio());
+      if (!ok_c) continue;
+      ++factorised;
+      const std::vector<double> b = RandomVector(n_, rng);
+      std::vector<double> xc(n_), xl(n_);
+      compiled.Solve(b.data(), xc.data());
+      loops.Solve(b.data(), xl.data());
+      EXPECT_EQ(std::memcmp(xc.data(), xl.data(), n_ * sizeof(double)), 0) << "c = " << c;
+    }
+  }
+  EXPECT_EQ(factorised, 3 * 15);  // c = 5 1.7^k < 1e4, k = 0..14
+}
+
+// A pattern nobody compiled runs the loops; switching compiled code off also switches the kernels
+// off.
+TEST(SparseLu, UncompiledPatternRunsTheLoops) {
+  SparseLu lu(3, {{0, 1}, {1, 2}, {2, 0}});
+  EXPECT_FALSE(lu.compiled());
+  EXPECT_EQ(lu.Fingerprint().rfind("sparse-lu/3/", 0), 0u) << lu.Fingerprint();
 }
 
 }  // namespace
