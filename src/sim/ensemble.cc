@@ -8,21 +8,9 @@
 #include <stdexcept>
 #include <thread>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
+#include "sim/allocator.h"
 
 namespace biotwin::sim {
-
-void KeepFreedMemoryForReuse() {
-#if defined(__GLIBC__)
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  });
-#endif
-}
 
 EnsembleSummary RunEnsemble(const EnsembleOptions& options,
                             const std::function<BatchOutcome(int, uint64_t)>& run_batch) {

@@ -40,16 +40,10 @@ struct EnsembleSummary {
 // failed with its message; the other batches go on. Throws std::invalid_argument for
 // batches < 1 or threads < 0.
 //
-// With glibc it first raises the allocator's mmap and trim thresholds for the process
-// (KeepFreedMemoryForReuse): a batch's trajectories take about 1 MB, which glibc would otherwise
-// map fresh, have the kernel zero page by page and unmap again for every batch. On IndPenSim's
-// 230 h batches that was a fifth of the time (163 against 208 batches/s on 2 threads).
+// Sets the batch runners' allocator policy first (allocator.h: freed result arrays stay in the
+// process for the next batch).
 EnsembleSummary RunEnsemble(const EnsembleOptions& options,
                             const std::function<BatchOutcome(int index, uint64_t seed)>& run_batch);
-
-// Raises glibc's M_MMAP_THRESHOLD to 64 MiB and M_TRIM_THRESHOLD to 256 MiB (once per process;
-// a no-op elsewhere): freed blocks up to that size stay in the process for the next batch.
-void KeepFreedMemoryForReuse();
 
 }  // namespace biotwin::sim
 

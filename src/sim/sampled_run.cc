@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/format.h"
+#include "sim/allocator.h"
 
 namespace biotwin::sim {
 
@@ -30,6 +31,7 @@ SampledRunResult RunSampled(std::shared_ptr<const model::Model> model, const Sce
                             ActuatorBank& actuators, const SampledRunOptions& options) {
   using Clock = std::chrono::steady_clock;
   const auto wall_start = Clock::now();
+  KeepFreedMemoryForReuse();  // the next batch in this process reuses this one's result arrays
   const model::ModelInfo& info = model->info();
   SampledRunResult res;
   res.n_states = model->num_states();
