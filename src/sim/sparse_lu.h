@@ -168,7 +168,7 @@ class SparseLu {
   std::vector<double> u_val_;
   const SparseLuKernel* kernel_ = nullptr;
 
-  // The loop versions of the kernel's functions.
+  // The parts of Factor (Finish's and Solve's loops also exist as a compiled kernel).
   bool Load(double c, const double* jac);
   bool Eliminate(double* min_ratio);
   bool Finish();

@@ -26,8 +26,8 @@ KernelRegistry& TheKernelRegistry() {
   return registry;
 }
 
-// FNV-1a, 64 bit, over a sequence of ints: a fingerprint, not a security hash (the kernel is
-// also checked against the structure's sizes by construction of the key).
+// FNV-1a, 64 bit, over a sequence of ints: a fingerprint, not a security hash (the key also
+// carries n and the number of updates in clear).
 class Fnv {
  public:
   void Add(long v) {
