@@ -162,15 +162,10 @@ std::string TapeJacobianSource(const Tape& tape, const std::string& name, int st
   // Nodes that depend on a state or the time: only their adjoints reach jx and jt. The others
   // (functions of parameters and inputs alone; 40 % of IndPenSim's cone visits) pass adjoints to
   // parameters only, so their part of a sweep runs only when jp is asked for.
-  std::vector<char> state_dep(size, 0);
-  for (int i = 0; i < size; ++i) {
-    const TapeInstr& in = instrs[i];
-    if (in.op == TapeOp::kVar) {
-      state_dep[i] = in.a < states || in.a == time_var;
-    } else if (in.op != TapeOp::kConst) {
-      state_dep[i] = (in.a >= 0 && state_dep[in.a]) || (in.b >= 0 && state_dep[in.b]) || (in.c >= 0 && state_dep[in.c]);
-    }
-  }
+  std::vector<char> varying(tape.num_vars(), 0);
+  for (int j = 0; j < states && j < tape.num_vars(); ++j) varying[j] = 1;
+  if (time_var < tape.num_vars()) varying[time_var] = 1;
+  const std::vector<char> state_dep = NodesDependingOn(tape, varying);
   // Forward sweep: values and local partials.
   for (int i = 0; i < size; ++i) {
     if (!live[i]) continue;

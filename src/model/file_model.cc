@@ -25,6 +25,16 @@ FileModel::FileModel(ModelInfo info, Tapes tapes) : info_(std::move(info)), tape
     const auto& vars = tapes_.rhs.OutputVars(i);
     if (std::binary_search(vars.begin(), vars.end(), time_index())) rhs_uses_time_ = true;
   }
+  std::vector<char> varying(num_vars(), 0);
+  std::fill(varying.begin(), varying.begin() + num_states(), 1);
+  varying[time_index()] = 1;
+  const std::vector<char> state_dependent = NodesDependingOn(tapes_.rhs, varying);
+  state_cones_.resize(tapes_.rhs.num_outputs());
+  for (int i = 0; i < tapes_.rhs.num_outputs(); ++i) {
+    for (int node : tapes_.rhs.OutputNodes(i)) {
+      if (state_dependent[node]) state_cones_[i].push_back(node);
+    }
+  }
   if (tapes_.rhs.num_outputs() > 0) {
     const std::string fingerprint = TapeFingerprint(tapes_.rhs);
     rhs_fn_ = FindCompiledTape(fingerprint);
@@ -87,9 +97,16 @@ void FileModel::BalanceDerivatives(const EvalPoint& at, double* jx, double* jp, 
     return;
   }
   TapeForward(tapes_.rhs, ws.vars.data(), ws.rhs);
+  double* grad = ws.grad.data();
   for (int i = 0; i < n; ++i) {
     if (f != nullptr) f[i] = TapeOutput(tapes_.rhs, ws.rhs, i);
-    TapeGradient(tapes_.rhs, ws.rhs, i, ws.grad.data());
+    if (jp != nullptr) {
+      TapeGradient(tapes_.rhs, ws.rhs, i, grad);
+    } else {  // only the states' and time's entries are read: sweep only what reaches them
+      std::fill(grad, grad + n, 0.0);
+      grad[time_index()] = 0.0;
+      TapeGradientOver(tapes_.rhs, ws.rhs, i, state_cones_[i], grad);
+    }
     if (jx != nullptr) {
       for (int j = 0; j < n; ++j) jx[i + j * n] = ws.grad[j];
     }

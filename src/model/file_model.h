@@ -58,6 +58,9 @@ class FileModel : public Model {
   Tapes tapes_;
   CompiledTapeFn rhs_fn_ = nullptr, outputs_fn_ = nullptr;
   CompiledJacobianFn jacobian_fn_ = nullptr;
+  // Per balance, the nodes of its cone that depend on a state or the time (TapeGradientOver): the
+  // interpreted Jacobian's sweeps when the parameter Jacobian is not asked for.
+  std::vector<std::vector<int>> state_cones_;
   bool rhs_uses_time_ = true;
 };
 

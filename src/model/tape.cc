@@ -405,25 +405,16 @@ void TapeForwardValues(const Tape& tape, const double* vars, TapeWorkspace& ws) 
   Forward<false>(tape, vars, tape.instrs_.data(), n, ws.val_.data(), nullptr, nullptr, nullptr);
 }
 
-void TapeGradient(const Tape& tape, TapeWorkspace& ws, int output, double* grad) {
-  if (!tape.finalized_) throw std::logic_error("TapeGradient: call Tape::Finalize() first");
-  if (output < 0 || output >= tape.num_outputs()) {
-    throw std::out_of_range("TapeGradient: no output " + std::to_string(output));
-  }
-  if (static_cast<int>(ws.adj_.size()) < tape.size()) {
-    throw std::logic_error("TapeGradient: workspace not sized for this tape (call Resize)");
-  }
-  const int num_vars = tape.num_vars();
-  for (int v = 0; v < num_vars; ++v) grad[v] = 0.0;
-  const std::vector<int>& cone = tape.output_nodes_[output];
-  const TapeInstr* instrs = tape.instrs_.data();
-  double* adj = ws.adj_.data();
-  const double* da = ws.da_.data();
-  const double* db = ws.db_.data();
-  const double* dc = ws.dc_.data();
-  for (int node : cone) adj[node] = 0.0;
-  adj[tape.outputs_[output]] = 1.0;
-  for (auto it = cone.rbegin(); it != cone.rend(); ++it) {
+namespace {
+
+// The reverse sweep over `nodes` (ascending), seeded with 1 at the output node: adjoints flow to
+// operands, variable nodes add theirs to grad.
+void ReverseSweep(const Tape& tape, int output_node, const std::vector<int>& nodes, const double* da,
+                  const double* db, const double* dc, double* adj, double* grad) {
+  const TapeInstr* instrs = tape.instrs().data();
+  for (int node : nodes) adj[node] = 0.0;
+  adj[output_node] = 1.0;
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
     const int i = *it;
     const double g = adj[i];
     // Zero adjoints contribute nothing; skipping them also keeps an infinite partial in an
@@ -454,6 +445,47 @@ void TapeGradient(const Tape& tape, TapeWorkspace& ws, int output, double* grad)
         break;
     }
   }
+}
+
+void CheckGradient(const char* what, const Tape& tape, int output, size_t adj_size) {
+  if (!tape.finalized()) throw std::logic_error(std::string(what) + ": call Tape::Finalize() first");
+  if (output < 0 || output >= tape.num_outputs()) {
+    throw std::out_of_range(std::string(what) + ": no output " + std::to_string(output));
+  }
+  if (static_cast<int>(adj_size) < tape.size()) {
+    throw std::logic_error(std::string(what) + ": workspace not sized for this tape (call Resize)");
+  }
+}
+
+}  // namespace
+
+void TapeGradient(const Tape& tape, TapeWorkspace& ws, int output, double* grad) {
+  CheckGradient("TapeGradient", tape, output, ws.adj_.size());
+  const int num_vars = tape.num_vars();
+  for (int v = 0; v < num_vars; ++v) grad[v] = 0.0;
+  ReverseSweep(tape, tape.output_node(output), tape.OutputNodes(output), ws.da_.data(), ws.db_.data(), ws.dc_.data(),
+               ws.adj_.data(), grad);
+}
+
+void TapeGradientOver(const Tape& tape, TapeWorkspace& ws, int output, const std::vector<int>& nodes, double* grad) {
+  CheckGradient("TapeGradientOver", tape, output, ws.adj_.size());
+  if (nodes.empty()) return;  // the output depends on none of the variables of interest
+  ReverseSweep(tape, tape.output_node(output), nodes, ws.da_.data(), ws.db_.data(), ws.dc_.data(), ws.adj_.data(),
+               grad);
+}
+
+std::vector<char> NodesDependingOn(const Tape& tape, const std::vector<char>& vars) {
+  const auto& instrs = tape.instrs();
+  std::vector<char> dep(tape.size(), 0);
+  for (int i = 0; i < tape.size(); ++i) {
+    const TapeInstr& in = instrs[i];
+    if (in.op == TapeOp::kVar) {
+      dep[i] = in.a < static_cast<int>(vars.size()) && vars[in.a] != 0;
+    } else if (in.op != TapeOp::kConst) {
+      dep[i] = (in.a >= 0 && dep[in.a]) || (in.b >= 0 && dep[in.b]) || (in.c >= 0 && dep[in.c]);
+    }
+  }
+  return dep;
 }
 
 }  // namespace biotwin::model

@@ -47,8 +47,12 @@ TEST(ControlConfig, DocsWorkedExampleRunsAndHoldsTheSetPoint) {
   int lab_reports = 0;
   for (size_t k = 0; k < r.rows(); ++k) {
     const double t = r.time[k];
-    if (t >= 20) EXPECT_NEAR(r.states[k * r.n_states + dot], 30.0, 5.0) << "t = " << t;
-    if (t < 6 - 1e-9) EXPECT_EQ(r.inputs[k * r.n_inputs + f], 0.0) << "manual phase, t = " << t;
+    if (t >= 20) {
+      EXPECT_NEAR(r.states[k * r.n_states + dot], 30.0, 5.0) << "t = " << t;
+    }
+    if (t < 6 - 1e-9) {
+      EXPECT_EQ(r.inputs[k * r.n_inputs + f], 0.0) << "manual phase, t = " << t;
+    }
     EXPECT_LE(r.inputs[k * r.n_inputs + f], 0.05);
     if (k > 0 && k + 1 < r.rows()) {  // rate limit 0.1 L/h/h: 0.005 L/h per sample
       EXPECT_LE(std::fabs(r.inputs[k * r.n_inputs + f] - r.inputs[(k - 1) * r.n_inputs + f]), 0.005 + 1e-12);

@@ -114,7 +114,9 @@ class NmpcClosedLoop : public ::testing::Test {
     sim::ShootingIntegrator plant(p.model, ps);
     std::vector<double> x = p.model->info().InitialState(), taus;
     for (int q = 1; q <= 10; ++q) taus.push_back(0.1 * q);
-    if (prepare) EXPECT_TRUE(mpc.Prepare(0.0, x).converged);
+    if (prepare) {
+      EXPECT_TRUE(mpc.Prepare(0.0, x).converged);
+    }
     Run r;
     std::vector<sim::ShootingPoint> pts;
     std::string err;
@@ -156,7 +158,9 @@ TEST_F(NmpcClosedLoop, IterationLimitedStepsApplyFeasiblePlansCloseToTheConverge
     EXPECT_LE(rti.max_iterations, iterations);
     // One iteration is sometimes not enough for a plan whose simulation keeps the predicted
     // volume within the limit: that step falls back to the previous (checked) plan.
-    if (iterations >= 2) EXPECT_EQ(rti.fallbacks, 0) << iterations << " iterations per step";
+    if (iterations >= 2) {
+      EXPECT_EQ(rti.fallbacks, 0) << iterations << " iterations per step";
+    }
     EXPECT_LE(rti.max_volume, 1.3 + 1e-6) << iterations;  // the volume limit holds in the plant
     EXPECT_NEAR(rti.tracking, converged.tracking, 0.05 * converged.tracking) << iterations;
   }

@@ -63,7 +63,9 @@ control:
     const double e = 1.0 - plant.y;
     integral += kp * h / ti * e;
     const double u = kp * e + integral;
-    if (k + 1 < r.rows()) EXPECT_NEAR(r.inputs[k], u, 1e-8) << "sample " << k;
+    if (k + 1 < r.rows()) {
+      EXPECT_NEAR(r.inputs[k], u, 1e-8) << "sample " << k;
+    }
     plant.Step(u);
   }
   // Integral action: no offset at the end.

@@ -403,6 +403,45 @@ TEST(TapeTest, SelectMinMaxFollowTheChosenBranch) {
   EXPECT_TRUE(std::isnan(Eval(t, ws, {1.0, kNaN, 0.0}, mx)));
 }
 
+// The restricted sweep over the nodes that depend on variables 0 and 1 (the "states"; 2 and 3
+// play parameters): the same bits as the full gradient for 0 and 1, through a select, min, a
+// power with a parameter exponent and a parameter-only subexpression, and nothing written
+// elsewhere.
+TEST(TapeTest, GradientOverTheStateDependentNodesMatchesTheFullGradient) {
+  Tape t(4);
+  const int x = t.Var(0), y = t.Var(1), p = t.Var(2), q = t.Var(3);
+  const int k = t.Binary(TapeOp::kDiv, t.Unary(TapeOp::kExp, p), t.Binary(TapeOp::kAdd, q, t.Const(1.0)));  // parameters only
+  const int rate = t.Binary(TapeOp::kMul, k, t.Binary(TapeOp::kPow, x, p));
+  const int o0 = t.AddOutput(t.Binary(TapeOp::kSub, rate, t.Binary(TapeOp::kMin, y, t.Binary(TapeOp::kMul, q, x))));
+  const int o1 = t.AddOutput(t.Select(t.Binary(TapeOp::kGt, y, p), t.Binary(TapeOp::kMul, rate, y), k));
+  const int o2 = t.AddOutput(k);  // depends on no state
+  t.Finalize();
+  const std::vector<char> dep = NodesDependingOn(t, {1, 1, 0, 0});
+  EXPECT_FALSE(dep[k]);
+  EXPECT_TRUE(dep[rate]);
+  TapeWorkspace ws(t);
+  for (const std::vector<double>& vars : {std::vector<double>{1.7, 0.4, 0.8, 2.5}, {0.3, 2.0, 0.8, 2.5},
+                                          {2.2, 0.1, 1.3, 0.2}}) {
+    TapeForward(t, vars.data(), ws);
+    for (int o : {o0, o1, o2}) {
+      std::vector<int> nodes;
+      for (int node : t.OutputNodes(o)) {
+        if (dep[node]) nodes.push_back(node);
+      }
+      std::vector<double> full(4, 0.0), part = {0.0, 0.0, -1.0, -1.0};
+      TapeGradient(t, ws, o, full.data());
+      TapeGradientOver(t, ws, o, nodes, part.data());
+      EXPECT_EQ(part[0], full[0]) << "output " << o;
+      EXPECT_EQ(part[1], full[1]) << "output " << o;
+      EXPECT_EQ(part[2], -1.0);  // untouched
+      EXPECT_EQ(part[3], -1.0);
+      if (o == o0) {  // the comparison is not between zeros
+        EXPECT_NE(full[0], 0.0);
+      }
+    }
+  }
+}
+
 TEST(TapeTest, ForwardAndGradientDoNotAllocate) {
   Tape t(4);
   const int s = t.Var(0), ks = t.Var(1), x = t.Var(2), time = t.Var(3);

@@ -118,7 +118,9 @@ TEST_F(SampleRules, FallingTrendSetsTheParameterAtTheRightSample) {
   for (int k = 1; k <= 9; ++k) {
     x_[S("I")] = signal[k - 1];
     Apply(k);
-    if (k < 5) EXPECT_DOUBLE_EQ(p_[P("k")], 0.5) << "sample " << k;
+    if (k < 5) {
+      EXPECT_DOUBLE_EQ(p_[P("k")], 0.5) << "sample " << k;
+    }
   }
   // Samples 5 (-,+,-,-), 6 (+,-,-,-) and 7 (-,-,-,+) fire; 8 (-,-,+,+) and 9 do not.
   EXPECT_EQ(history_.Count(2), 3);

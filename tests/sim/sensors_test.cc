@@ -127,10 +127,16 @@ TEST(Sensors, LabSamplesAreReportedAfterTheirDelayWithTheValueAtTheDraw) {
     if (t >= 1.0 - 1e-9) want_held = 101;
     if (t >= 12.0 - 1e-9) want_held = 156;
     if (t >= 24.0 - 1e-9) want_held = 216;
-    if (std::isnan(want_rec)) EXPECT_TRUE(std::isnan(rec[k])) << "t = " << t;
-    else EXPECT_EQ(rec[k], want_rec) << "t = " << t;
-    if (std::isnan(want_held)) EXPECT_TRUE(std::isnan(held[k])) << "t = " << t;
-    else EXPECT_EQ(held[k], want_held) << "t = " << t;
+    if (std::isnan(want_rec)) {
+      EXPECT_TRUE(std::isnan(rec[k])) << "t = " << t;
+    } else {
+      EXPECT_EQ(rec[k], want_rec) << "t = " << t;
+    }
+    if (std::isnan(want_held)) {
+      EXPECT_TRUE(std::isnan(held[k])) << "t = " << t;
+    } else {
+      EXPECT_EQ(held[k], want_held) << "t = " << t;
+    }
   }
 }
 
