@@ -9,43 +9,15 @@
 #include "control/shooting_nlp.h"
 #include "model/model.h"
 #include "sim/shooting_sensitivity.h"
+#include "shooting_cases.h"
 #include "test_paths.h"
 
 namespace biotwin {
 namespace {
 
 using sim::InputDirection;
-
-std::shared_ptr<const model::Model> ParkRamirez() {
-  return model::LoadModelFile(testing::SourcePath("examples/benchmarks/park_ramirez/park_ramirez.yaml"));
-}
-
-// A model with explicit time dependence and two inputs, to exercise d/dt0 and linear inputs.
-constexpr const char* kTimeModel = R"yaml(
-biotwin: 1
-model: {name: timed}
-time_unit: h
-states:
-  a: {unit: g/L, initial: 1}
-  b: {unit: g/L, initial: 0.5}
-parameters:
-  k: {value: 0.3, unit: L/(g*h), source: test}
-  k2: {value: 0.4, unit: 1/h, source: test}
-  w: {value: 0.7, unit: 1/h, source: test}
-inputs:
-  f: {unit: g/(L*h), default: 0, limits: [-10, 10]}
-  g: {unit: 1/h, default: 0, limits: [-10, 10]}
-balances:
-  a: "-k*a*b + f*(1 + sin(w*t))"
-  b: "k2*a - g*b"
-)yaml";
-
-struct Case {
-  std::shared_ptr<const model::Model> model;
-  std::vector<InputDirection> dirs;
-  std::vector<double> x0, ua, ub;
-  double t0, h;
-};
+using testing::ParkRamirez;
+using Case = testing::ShootingCase;
 
 void CheckAgainstFiniteDifferences(const Case& c) {
   sim::ShootingSetup setup;
@@ -56,49 +28,8 @@ void CheckAgainstFiniteDifferences(const Case& c) {
   setup.rtol = 1e-11;
   setup.atol.assign(c.model->num_states(), 1e-13);
   sim::ShootingIntegrator integ(c.model, setup);
-  const int nx = integ.num_states(), ns = integ.num_sensitivities();
-  ASSERT_EQ(ns, nx + static_cast<int>(c.dirs.size()) + 2);
-  const std::vector<double> taus{0.4, 1.0};
-  std::vector<sim::ShootingPoint> pts;
-  std::string err;
-  ASSERT_TRUE(integ.Integrate(c.t0, c.h, c.x0.data(), c.ua.data(), c.ub.data(), taus, true, &pts, &err)) << err;
-
-  // Perturbs parameter k by +-eps and returns the central difference at each tau.
-  auto fd = [&](int k, double eps) {
-    std::vector<std::vector<double>> d(taus.size(), std::vector<double>(nx));
-    std::vector<sim::ShootingPoint> plus, minus;
-    for (int sgn : {1, -1}) {
-      std::vector<double> x0 = c.x0, ua = c.ua, ub = c.ub;
-      double t0 = c.t0, h = c.h;
-      const double e = sgn * eps;
-      if (k < nx) {
-        x0[k] += e;
-      } else if (k < nx + static_cast<int>(c.dirs.size())) {
-        const auto& dir = c.dirs[k - nx];
-        if (dir.kind != InputDirection::Kind::kEnd) ua[dir.input] += e;
-        if (dir.kind != InputDirection::Kind::kStart) ub[dir.input] += e;
-      } else if (k == nx + static_cast<int>(c.dirs.size())) {
-        h += e;
-      } else {
-        t0 += e;
-      }
-      EXPECT_TRUE(integ.Integrate(t0, h, x0.data(), ua.data(), ub.data(), taus, false, sgn > 0 ? &plus : &minus, &err)) << err;
-    }
-    for (size_t q = 0; q < taus.size(); ++q) {
-      for (int i = 0; i < nx; ++i) d[q][i] = (plus[q].x[i] - minus[q].x[i]) / (2 * eps);
-    }
-    return d;
-  };
-  for (int k = 0; k < ns; ++k) {
-    const auto d = fd(k, 1e-5);
-    for (size_t q = 0; q < taus.size(); ++q) {
-      for (int i = 0; i < nx; ++i) {
-        const double exact = pts[q].sens[i + k * nx];
-        EXPECT_NEAR(exact, d[q][i], 1e-5 * std::max(1.0, std::fabs(d[q][i])))
-            << "d x" << i << " / d param " << k << " at tau " << taus[q];
-      }
-    }
-  }
+  ASSERT_EQ(integ.num_sensitivities(), integ.num_states() + static_cast<int>(c.dirs.size()) + 2);
+  testing::ExpectSensitivitiesMatchCentralDifferences(integ, c, {0.4, 1.0}, 1e-5, 1e-5);
 }
 
 TEST(ShootingSensitivity, ParkRamirezConstantFeedMatchesFiniteDifferences) {
@@ -114,7 +45,7 @@ TEST(ShootingSensitivity, ParkRamirezConstantFeedMatchesFiniteDifferences) {
 
 TEST(ShootingSensitivity, TimeDependentModelWithLinearInputsMatchesFiniteDifferences) {
   Case c;
-  c.model = model::LoadModelText(kTimeModel, "timed.yaml");
+  c.model = testing::TimedModel();
   c.dirs = {{0, InputDirection::Kind::kStart}, {0, InputDirection::Kind::kEnd}, {1, InputDirection::Kind::kConstant}};
   c.x0 = {1.2, 0.4};
   c.ua = {0.5, 0.2};

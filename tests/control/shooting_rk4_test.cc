@@ -12,44 +12,16 @@
 #include "control/shooting_nlp.h"
 #include "model/model.h"
 #include "sim/shooting_sensitivity.h"
+#include "shooting_cases.h"
 #include "test_paths.h"
 
 namespace biotwin {
 namespace {
 
 using sim::InputDirection;
-
-std::shared_ptr<const model::Model> ParkRamirez() {
-  return model::LoadModelFile(testing::SourcePath("examples/benchmarks/park_ramirez/park_ramirez.yaml"));
-}
-
-// Explicit time dependence and two inputs: exercises d/dt0, d/dh and linear inputs.
-constexpr const char* kTimeModel = R"yaml(
-biotwin: 1
-model: {name: timed}
-time_unit: h
-states:
-  a: {unit: g/L, initial: 1}
-  b: {unit: g/L, initial: 0.5}
-parameters:
-  k: {value: 0.3, unit: L/(g*h), source: test}
-  k2: {value: 0.4, unit: 1/h, source: test}
-  w: {value: 0.7, unit: 1/h, source: test}
-inputs:
-  f: {unit: g/(L*h), default: 0, limits: [-10, 10]}
-  g: {unit: 1/h, default: 0, limits: [-10, 10]}
-balances:
-  a: "-k*a*b + f*(1 + sin(w*t))"
-  b: "k2*a - g*b"
-)yaml";
-
-struct Case {
-  std::shared_ptr<const model::Model> model;
-  std::vector<InputDirection> dirs;
-  std::vector<double> x0, ua, ub;
-  double t0, h;
-  int steps;
-};
+using testing::ParkRamirez;
+using testing::TimedModel;
+using Case = testing::ShootingCase;
 
 sim::ShootingSetup Rk4Setup(const Case& c) {
   sim::ShootingSetup setup;
@@ -65,39 +37,8 @@ sim::ShootingSetup Rk4Setup(const Case& c) {
 
 void CheckExactDerivatives(const Case& c) {
   sim::ShootingIntegrator integ(c.model, Rk4Setup(c));
-  const int nx = integ.num_states(), ns = integ.num_sensitivities();
-  const int nd = static_cast<int>(c.dirs.size());
-  const std::vector<double> taus{0.3, 1.0};  // 0.3: the steps split 3 + 7 (of 10)
-  std::vector<sim::ShootingPoint> pts, plus, minus;
-  std::string err;
-  ASSERT_TRUE(integ.Integrate(c.t0, c.h, c.x0.data(), c.ua.data(), c.ub.data(), taus, true, &pts, &err)) << err;
-  for (int k = 0; k < ns; ++k) {
-    const double eps = 1e-6;
-    for (int sgn : {1, -1}) {
-      std::vector<double> x0 = c.x0, ua = c.ua, ub = c.ub;
-      double t0 = c.t0, h = c.h;
-      const double e = sgn * eps;
-      if (k < nx) {
-        x0[k] += e;
-      } else if (k < nx + nd) {
-        const auto& dir = c.dirs[k - nx];
-        if (dir.kind != InputDirection::Kind::kEnd) ua[dir.input] += e;
-        if (dir.kind != InputDirection::Kind::kStart) ub[dir.input] += e;
-      } else if (k == nx + nd) {
-        h += e;
-      } else {
-        t0 += e;
-      }
-      ASSERT_TRUE(integ.Integrate(t0, h, x0.data(), ua.data(), ub.data(), taus, false, sgn > 0 ? &plus : &minus, &err)) << err;
-    }
-    for (size_t q = 0; q < taus.size(); ++q) {
-      for (int i = 0; i < nx; ++i) {
-        const double d = (plus[q].x[i] - minus[q].x[i]) / (2 * eps);
-        EXPECT_NEAR(pts[q].sens[i + k * nx], d, 1e-7 * std::max(1.0, std::fabs(d)))
-            << "d x" << i << " / d param " << k << " at tau " << taus[q];
-      }
-    }
-  }
+  // 0.3: the steps split 3 + 7 (of 10).
+  testing::ExpectSensitivitiesMatchCentralDifferences(integ, c, {0.3, 1.0}, 1e-6, 1e-7);
 }
 
 TEST(ShootingRk4, ParkRamirezSensitivitiesAreExactDerivativesOfTheMap) {
@@ -106,7 +47,7 @@ TEST(ShootingRk4, ParkRamirezSensitivitiesAreExactDerivativesOfTheMap) {
 }
 
 TEST(ShootingRk4, TimeDependentModelWithLinearInputsHasExactDerivatives) {
-  Case c{model::LoadModelText(kTimeModel, "timed.yaml"),
+  Case c{TimedModel(),
          {{0, InputDirection::Kind::kStart}, {0, InputDirection::Kind::kEnd}, {1, InputDirection::Kind::kConstant}},
          {1.2, 0.4},
          {0.5, 0.2},
@@ -141,7 +82,7 @@ TEST(ShootingRk4, ConvergesToTheReferenceSolution) {
 TEST(ShootingRk4, ErrorFallsWithTheFourthPowerOfTheStep) {
   // Self-convergence on a smooth, time-dependent model: the difference between n and 2n steps
   // shrinks 2^4 = 16-fold per halving.
-  auto m = model::LoadModelText(kTimeModel, "timed.yaml");
+  auto m = TimedModel();
   const std::vector<double> x0{1.2, 0.4}, ua{0.5, 0.2}, ub{1.5, 0.2};
   auto end_state = [&](int steps) {
     Case c{m, {}, x0, ua, ub, 1.3, 4.0, steps};
