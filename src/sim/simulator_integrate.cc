@@ -41,10 +41,15 @@ struct Simulator::Impl::RosenbrockAdapter : public RosenbrockSystem {
   Simulator::Impl& s_;
 };
 
+// The Rosenbrock methods' LU is sparse or dense depending on the model's Jacobian pattern
+// (Rosenbrock::UseSparsity), so their descriptions say which rule applies, not which one ran.
 std::string IntegratorDescription(const std::string& method) {
-  if (method == "rodas3") return "RODAS3 Rosenbrock, order 3, exact (AD) Jacobian every step, dense LU";
-  if (method == "rodas4") return "RODAS4 Rosenbrock, order 4, exact (AD) Jacobian every step, dense LU";
-  if (method == "ros34pw2") return "ROS34PW2 Rosenbrock-W, order 3, exact (AD) Jacobian kept up to 20 steps, dense LU";
+  constexpr const char* kLu = "sparse LU in a fixed order where the Jacobian's pattern makes it 3x cheaper, else dense";
+  if (method == "rodas3") return std::string("RODAS3 Rosenbrock, order 3, exact (AD) Jacobian every step, ") + kLu;
+  if (method == "rodas4") return std::string("RODAS4 Rosenbrock, order 4, exact (AD) Jacobian every step, ") + kLu;
+  if (method == "ros34pw2") {
+    return std::string("ROS34PW2 Rosenbrock-W, order 3, exact (AD) Jacobian kept up to 20 steps, ") + kLu;
+  }
   return "CVODES BDF, Newton with exact (AD) Jacobian, dense LU";
 }
 
