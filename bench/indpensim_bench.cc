@@ -24,8 +24,8 @@
 #include "control/control.h"
 #include "model/compiled_tapes.h"
 #include "model/model.h"
-#include "sim/sample_rules.h"
 #include "sim/ensemble.h"
+#include "sim/sample_rules.h"
 #include "sim/scenario.h"
 #include "sim/variation.h"
 
